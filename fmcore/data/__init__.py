@@ -1,0 +1,1 @@
+"""Datasets: procedural data generated on the spot, shipped assets, and user uploads."""
