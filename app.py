@@ -1,0 +1,28 @@
+"""The foundation-models lab: the router. Run with ``streamlit run app.py``.
+
+It only builds the navigation and the shared sidebar; each lesson is a file in ``pages/``,
+imported when a student opens it (so the home page starts without importing torch).
+"""
+
+import streamlit as st
+
+from ui.pages import HOME, sections
+from ui.sidebar import render_sidebar
+from ui.widgets import keep_widget_state
+
+# No page_icon: a Material icon as favicon is fetched from the internet, and the app stays
+# offline (rule 12).
+st.set_page_config(page_title="Foundation models lab", layout="wide")
+
+
+def _page(info, default=False):
+    return st.Page(info.path, title=info.title, icon=info.icon, default=default)
+
+
+navigation = st.navigation(
+    {"": [_page(HOME, default=True)]}
+    | {section: [_page(p) for p in pages] for section, pages in sections().items()}
+)
+keep_widget_state()
+render_sidebar()
+navigation.run()

@@ -1,0 +1,124 @@
+"""Small 2-parameter datasets for the gradient-descent lesson.
+
+Each dataset pairs examples with a model that has exactly two parameters theta = (theta1,
+theta2), so that the loss l(theta) can be drawn as a contour over the plane:
+
+- ``cats_dogs``: two classes of 2-D points (a stand-in for the slides' cat/dog features),
+  classified by the sign of theta . x with the logistic loss d_k = log(1 + exp(-s_k theta . x_k)),
+  s_k = +1 for a dog and -1 for a cat.
+- ``house_prices`` and ``house_prices_raw``: a price predicted from a size by the line
+  theta1 * size + theta2, with the squared error d_k = (theta . x_k - y_k)^2, x_k = (size_k, 1).
+  The raw variant keeps sizes uncentred, which stretches the bowl into a narrow valley.
+
+The examples are stored in a *correlated order* (all cats, then all dogs; houses sorted by
+size), the situation of the notes' remark at the end of the ICA section: visiting them in
+that order is slower than visiting them shuffled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from fmcore.errors import SettingError
+
+
+@dataclass(frozen=True)
+class PointsSpec:
+    """What a dataset is, independent of the random draw."""
+
+    key: str
+    title: str  # shown in the page's picker
+    kind: str  # "classification" (logistic loss) or "regression" (squared error)
+    feature_names: tuple[str, str]  # the two columns of x_k
+    theta_names: tuple[str, str]  # what theta1 and theta2 mean
+    view: tuple[float, float, float, float]  # theta1_min, theta1_max, theta2_min, theta2_max
+    default_learning_rate: float  # alpha that shows a clean descent
+    default_start: tuple[float, float]  # a start far enough from the minimum to see the path
+    n_examples: int  # K
+
+
+SPECS: dict[str, PointsSpec] = {
+    spec.key: spec
+    for spec in (
+        PointsSpec(
+            key="cats_dogs",
+            title="Cats vs dogs (logistic loss)",
+            kind="classification",
+            feature_names=("ear pointiness", "snout length"),
+            theta_names=("weight of ear pointiness", "weight of snout length"),
+            view=(-3.0, 6.0, -3.5, 3.5),
+            default_learning_rate=0.03,
+            default_start=(-2.0, 3.0),
+            n_examples=40,
+        ),
+        PointsSpec(
+            key="house_prices",
+            title="House prices (squared error)",
+            kind="regression",
+            feature_names=("size (centred)", "constant 1"),
+            theta_names=("slope", "intercept"),
+            view=(-2.0, 4.0, -2.5, 3.5),
+            default_learning_rate=0.0075,
+            default_start=(-1.5, 3.0),
+            n_examples=30,
+        ),
+        PointsSpec(
+            key="house_prices_raw",
+            title="House prices, sizes not centred (narrow valley)",
+            kind="regression",
+            feature_names=("size (100 m²)", "constant 1"),
+            theta_names=("slope", "intercept"),
+            view=(-1.0, 4.0, -6.0, 4.0),
+            default_learning_rate=0.0042,
+            default_start=(-0.5, 3.0),
+            n_examples=30,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class PointsData:
+    """One draw of a dataset: x_k in rows of ``x`` and targets in ``y``, in stored order."""
+
+    spec: PointsSpec
+    x: torch.Tensor  # (K, 2) float64, the inputs theta is dotted with
+    y: torch.Tensor  # (K,) float64: +1 dog / -1 cat, or the price
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[0])
+
+
+def make_points(key: str, generator: torch.Generator) -> PointsData:
+    """Draw dataset ``key`` with ``generator`` (same seed, same points), in correlated order."""
+    if key not in SPECS:
+        raise SettingError(f"Unknown dataset {key!r}; choose one of {', '.join(SPECS)}.")
+    spec = SPECS[key]
+    k = spec.n_examples
+    g = generator
+    if spec.kind == "classification":
+        half = k // 2
+        # Ears tell cats (-0.7) from dogs (+0.7); snouts (1.2 on average for both) do not.
+        # The clouds overlap, so l(theta) has a finite minimum inside the view; and cats pull
+        # theta2 down while dogs pull it up, so visiting all cats then all dogs zig-zags.
+        spread = 0.9
+        cat = torch.tensor([-0.7, 1.2], dtype=torch.float64)
+        dog = torch.tensor([0.7, 1.2], dtype=torch.float64)
+        cats = cat + spread * torch.randn(half, 2, generator=g, dtype=torch.float64)
+        dogs = dog + spread * torch.randn(k - half, 2, generator=g, dtype=torch.float64)
+        x = torch.cat([cats, dogs])  # (K, 2): all cats first, then all dogs
+        y = torch.cat([-torch.ones(half), torch.ones(k - half)]).to(torch.float64)
+        return PointsData(spec, x, y)
+    if key == "house_prices":
+        size = torch.rand(k, generator=g, dtype=torch.float64) * 3.0 - 1.5  # centred sizes
+        price = 1.5 * size + 0.5 + 0.3 * torch.randn(k, generator=g, dtype=torch.float64)
+    else:
+        size = torch.rand(k, generator=g, dtype=torch.float64) * 3.0 + 0.5  # 50 to 350 m²
+        price = 1.5 * size - 2.5 + 0.3 * torch.randn(k, generator=g, dtype=torch.float64)
+    order = torch.argsort(size)  # sorted by size: neighbours in the list are alike
+    size, price = size[order], price[order]
+    x = torch.stack([size, torch.ones_like(size)], dim=1)  # (K, 2): (size, 1)
+    return PointsData(spec, x, price)

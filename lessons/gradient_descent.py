@@ -1,0 +1,142 @@
+"""Lesson: learning is minimising a loss by gradient descent (slides: "Gradient descent")."""
+
+import streamlit as st
+
+from fmcore import plots
+from fmcore.data.points import SPECS
+from fmcore.descent import DescentConfig, learning_rate_choices, snap_learning_rate
+from fmcore.descent import MAX_STEPS, stable_learning_rate
+from fmcore.errors import FMError
+from ui import cached, state
+from ui.latex import num, vec
+from ui.widgets import init_state
+
+START_STEPS = 10  # a visible path the moment the page opens
+
+
+def reset_for_dataset() -> None:
+    spec = SPECS[st.session_state.gd_dataset]
+    st.session_state.gd_alpha = snap_learning_rate(spec.default_learning_rate)
+    st.session_state.gd_theta1, st.session_state.gd_theta2 = spec.default_start
+    st.session_state.gd_steps = START_STEPS
+
+
+def take_steps(n: int) -> None:
+    st.session_state.gd_steps = min(max(st.session_state.gd_steps + n, 0), MAX_STEPS - 1)
+
+
+init_state({"gd_dataset": "cats_dogs", "gd_n": 10, "gd_sgd": False, "gd_batch": 4,
+            "gd_shuffle": True, "gd_cmp_batch": 4, "gd_cmp_epochs": 10})
+if "gd_alpha" not in st.session_state:
+    reset_for_dataset()
+large = state.classroom()
+
+st.title("Gradient descent")
+st.markdown("**How does a model learn?** It walks downhill on its loss l(θ): each step moves "
+            "θ against the gradient, θ ← θ − α∇l(θ).")
+st.info("Try this: press **+N steps**, then ▶ Play under the chart. Then choose *House prices* "
+        "and drag α just past 2/L: the path overshoots and the loss blows up.",
+        icon=":material/lightbulb:")
+
+controls, picture = st.columns([1, 2.2], gap="large")
+with controls:
+    st.selectbox("Dataset", list(SPECS), format_func=lambda k: SPECS[k].title,
+                 key="gd_dataset", on_change=reset_for_dataset)
+    key = st.session_state.gd_dataset
+    spec = SPECS[key]
+    st.select_slider("Learning rate α", options=learning_rate_choices(), key="gd_alpha")
+    a1, b1, a2, b2 = spec.view
+    st.slider("Start θ1", a1, b1, step=0.1, key="gd_theta1")
+    st.slider("Start θ2", a2, b2, step=0.1, key="gd_theta2")
+    sgd = st.toggle("Mini-batches (SGD)", key="gd_sgd",
+                    help="Estimate the gradient from a few examples at a time.")
+    if sgd:
+        st.slider("Batch size", 1, spec.n_examples, key="gd_batch")
+        st.toggle("Shuffle the examples each epoch", key="gd_shuffle",
+                  help="Off: visit them in the stored order (all cats, then all dogs).")
+    step_col, n_col = st.columns(2)
+    step_col.button("Step", key="btn_gd_step", on_click=take_steps, args=(1,), width="stretch")
+    n = n_col.number_input("N", 1, 500, key="gd_n", label_visibility="collapsed")
+    step_col.button(f"+{n} steps", key="btn_gd_n", on_click=take_steps, args=(n,),
+                    width="stretch")
+    n_col.button("Reset", key="btn_gd_reset", on_click=take_steps, args=(-MAX_STEPS,),
+                 width="stretch")
+
+seed, steps, alpha = state.seed(), st.session_state.gd_steps, st.session_state.gd_alpha
+config = DescentConfig(
+    learning_rate=alpha,
+    steps=steps + 1,  # one more than shown: the arrow is exactly the next update
+    batch_size=st.session_state.gd_batch if sgd else None,
+    order="shuffled" if st.session_state.gd_shuffle else "in order",
+    start=(st.session_state.gd_theta1, st.session_state.gd_theta2),
+)
+try:
+    data = cached.points(key, seed)
+    t1, t2, grid = cached.loss_grid(key, seed)
+    path = cached.descent_path(key, seed, config)
+except FMError as error:
+    st.error(str(error))
+    st.stop()
+
+shown = min(steps, path.steps)  # theta_0 .. theta_shown are drawn
+theta = path.thetas[shown].tolist()
+has_next = path.steps > shown
+next_theta = path.thetas[shown + 1].tolist() if has_next else None
+with picture:
+    if path.diverged is not None:
+        st.error(path.diverged.message, icon=":material/warning:")
+    elif path.losses[shown] > path.losses[0]:
+        st.warning("The loss is now higher than where you started: α may be too large.")
+    st.plotly_chart(plots.descent_figure(t1, t2, grid, path.thetas[: shown + 1], next_theta,
+                                         theta_names=spec.theta_names, large=large),
+                    key="gd_landscape")
+
+limit = stable_learning_rate(data)
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader(f"Step {shown}: the update")
+    rule = (r"\tfrac{K}{|B|}\textstyle\sum_{k\in B}\nabla d_k(\theta_t)" if sgd
+            else r"\nabla l(\theta_t)")
+    st.latex(r"\theta_{t+1} = \theta_t - \alpha\," + rule)
+    if has_next:
+        g = path.gradients[shown].tolist()
+        st.latex(vec(next_theta) + " = " + vec(theta) + " - " + num(alpha) + r"\," + vec(g))
+    loss_formula = (r"\log\bigl(1+e^{-s_k\,\theta^\top x_k}\bigr)"
+                    if spec.kind == "classification" else r"(\theta^\top x_k - y_k)^2")
+    st.latex(rf"l(\theta_{{{shown}}}) = \sum_{{k=1}}^{{{data.n}}} {loss_formula} = "
+             + num(float(path.losses[shown])))
+    st.caption(f"α = {alpha:g}; 2/L = {limit:.3g} (above it full-batch GD can overshoot"
+               f"{' and, on a squared error, diverge' if spec.kind == 'regression' else ''}).")
+with right:
+    curve = {"l(θₜ)": (range(shown + 1), path.losses[: shown + 1].tolist())}
+    st.plotly_chart(plots.loss_curves_figure(curve, title="Loss along the path",
+                                             x_title="step t", large=large), key="gd_curve")
+st.plotly_chart(plots.points_figure(data.x, data.y, theta, kind=spec.kind,
+                                    feature_names=spec.feature_names, large=large),
+                key="gd_points")
+
+st.subheader("Shuffled or in order?")
+st.markdown("The examples are stored in a correlated order (all cats, then all dogs; houses "
+            "by size). The notes' remark at the end of the ICA section: with correlated "
+            "successive examples, SGD often converges faster on a randomly shuffled copy.")
+c1, c2 = st.columns(2)
+cmp_batch = c1.slider("Batch size for the comparison", 1, spec.n_examples, key="gd_cmp_batch")
+epochs = c2.slider("Epochs", 1, 30, key="gd_cmp_epochs")
+try:
+    curves = cached.order_comparison(key, seed, alpha, cmp_batch, epochs, config.start)
+except FMError as error:
+    st.error(str(error))
+    st.stop()
+st.plotly_chart(plots.loss_curves_figure(
+    {k: (x.tolist(), y.tolist()) for k, (x, y) in curves.items()},
+    title=f"Same α = {alpha:g}, same start: shuffled vs in-order SGD",
+    x_title="epochs (passes over the K examples)", large=large), key="gd_orders")
+finals = {name: float(y[-1]) for name, (_, y) in curves.items()}
+st.caption(" · ".join(f"{name}: final l = {value:.4g}" for name, value in finals.items()))
+
+if not large:
+    with st.expander("Numbers behind the picture"):
+        st.dataframe({"step t": list(range(shown + 1)),
+                      "θ1": path.thetas[: shown + 1, 0].tolist(),
+                      "θ2": path.thetas[: shown + 1, 1].tolist(),
+                      "l(θ)": path.losses[: shown + 1].tolist()}, hide_index=True)
