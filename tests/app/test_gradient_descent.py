@@ -1,0 +1,112 @@
+"""The gradient-descent lesson through AppTest: controls change the figures' numbers."""
+
+import pytest
+
+from fmcore.descent import learning_rate_choices
+
+from tests.app.helpers import figure, no_nan
+
+PAGE = "lessons/gradient_descent.py"
+
+
+@pytest.fixture
+def gd(app):
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    return app
+
+
+def path_of(at):
+    trace = figure(at, "Gradient descent on the loss")["data"][1]
+    return list(zip(trace["x"], trace["y"], strict=True))
+
+
+def test_opens_with_a_visible_path_and_the_update_in_numbers(gd):
+    assert len(path_of(gd)) == 11  # theta_0 .. theta_10
+    latex = [e.value for e in gd.latex]
+    assert any(r"\theta_{t+1} = \theta_t - \alpha" in x for x in latex)
+    assert any("bmatrix" in x for x in latex)
+    assert gd.subheader[0].value == "Step 10: the update"
+
+
+def test_step_buttons_add_steps_and_reset_returns_to_the_start(gd):
+    gd.button(key="btn_gd_step").click().run()
+    assert len(path_of(gd)) == 12
+    gd.number_input(key="gd_n").set_value(25).run()
+    gd.button(key="btn_gd_n").click().run()
+    assert len(path_of(gd)) == 37
+    assert gd.subheader[0].value == "Step 36: the update"
+    gd.button(key="btn_gd_reset").click().run()
+    assert len(path_of(gd)) == 1
+
+
+def test_learning_rate_changes_the_path(gd):
+    before = path_of(gd)
+    alphas = learning_rate_choices()
+    gd.select_slider(key="gd_alpha").set_value(alphas[alphas.index(0.0316) - 3]).run()
+    after = path_of(gd)
+    assert before[0] == after[0] and before[-1] != after[-1]
+    # A smaller alpha travels a shorter way in the same number of steps.
+    dist = lambda p: sum((a - b) ** 2 for a, b in zip(p[0], p[-1], strict=True))  # noqa: E731
+    assert dist(after) < dist(before)
+
+
+def test_start_point_moves_theta_zero(gd):
+    gd.slider(key="gd_theta1").set_value(1.0).run()
+    gd.slider(key="gd_theta2").set_value(-2.0).run()
+    assert path_of(gd)[0] == pytest.approx((1.0, -2.0))
+
+
+def test_too_large_alpha_diverges_with_a_message_and_no_nan(gd):
+    gd.selectbox(key="gd_dataset").set_value("house_prices").run()
+    gd.select_slider(key="gd_alpha").set_value(0.562).run()
+    assert any("Diverged" in e.value for e in gd.error)
+    fig = figure(gd, "Gradient descent on the loss")
+    assert no_nan(fig["data"][1]) and no_nan(fig["data"][2])
+    assert all("nan" not in e.value.lower() for e in gd.latex)
+
+
+def test_changing_dataset_resets_alpha_and_start_to_its_defaults(gd):
+    gd.selectbox(key="gd_dataset").set_value("house_prices_raw").run()
+    assert gd.select_slider(key="gd_alpha").value == pytest.approx(0.00422)
+    assert path_of(gd)[0] == pytest.approx((-0.5, 3.0))
+    assert figure(gd, "The examples and the current prediction")
+
+
+def test_sgd_mode_and_order_toggle(gd):
+    full = path_of(gd)
+    gd.toggle(key="gd_sgd").set_value(True).run()
+    shuffled = path_of(gd)
+    gd.toggle(key="gd_shuffle").set_value(False).run()
+    ordered = path_of(gd)
+    assert full != shuffled != ordered
+    assert any(r"\sum_{k\in B}" in e.value for e in gd.latex)
+
+
+def test_order_comparison_shows_all_three_curves(gd):
+    fig = figure(gd, "Same α")
+    assert {t["name"] for t in fig["data"]} == {"SGD, shuffled", "SGD, in order",
+                                                 "full-batch GD"}
+    gd.slider(key="gd_cmp_epochs").set_value(3).run()
+    assert figure(gd, "Same α")["data"][2]["x"] == [0, 1, 2, 3]
+
+
+def test_seed_changes_the_data(gd):
+    before = figure(gd, "The examples")["data"][0]["x"]
+    gd.number_input(key="seed").set_value(7).run()
+    assert figure(gd, "The examples")["data"][0]["x"] != before
+
+
+def test_classroom_mode_hides_detail_and_enlarges_type(gd):
+    assert gd.expander
+    small = figure(gd, "Loss along the path")["layout"]["font"]["size"]
+    gd.toggle(key="classroom").set_value(True).run()
+    assert not gd.expander
+    assert figure(gd, "Loss along the path")["layout"]["font"]["size"] > small
+
+
+def test_absurd_session_values_are_refused_in_the_core_not_by_a_traceback(gd):
+    gd.session_state["gd_steps"] = 10**9
+    gd.run()
+    assert not gd.exception
+    assert any("number of steps" in e.value for e in gd.error)

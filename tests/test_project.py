@@ -1,0 +1,79 @@
+"""Project-wide rules: fmcore stays free of streamlit, pages are registered, the README's
+test command is what CI runs."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from ui.pages import LESSONS, SECTIONS, all_pages, sections
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fresh(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_fmcore_never_imports_streamlit():
+    out = _fresh(
+        "import pkgutil, importlib, sys, fmcore\n"
+        "for m in pkgutil.walk_packages(fmcore.__path__, 'fmcore.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print('streamlit' in sys.modules, len(sys.modules))"
+    )
+    assert out.split()[0] == "False"
+
+
+def test_importing_fmcore_alone_does_not_import_torch():
+    """The home page must not pay for torch (the 3 s cold-start goal)."""
+    assert _fresh("import sys, fmcore, ui.pages; print('torch' in sys.modules)").strip() == "False"
+
+
+def test_home_page_does_not_import_torch():
+    out = _fresh(
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "at = AppTest.from_file('app.py', default_timeout=60).run()\n"
+        "assert not at.exception, at.exception\n"
+        "print('torch' in sys.modules)"
+    )
+    assert out.strip().splitlines()[-1] == "False"
+
+
+def test_every_lesson_file_is_registered_and_every_registered_file_exists():
+    registered = {p.path for p in all_pages()}
+    on_disk = {f"lessons/{f.name}" for f in (ROOT / "lessons").glob("*.py")}
+    assert registered == on_disk
+    assert all(p.section in SECTIONS for p in LESSONS)
+    assert [s for s in SECTIONS if s in sections()] == list(sections())  # course order
+
+
+def test_no_pages_folder_beside_the_entry_point():
+    """Streamlit would treat it as an old-style multipage app and bypass app.py."""
+    assert not (ROOT / "pages").exists()
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    quick = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```(?:bash|sh)\n(.+?)\n```", quick, flags=re.S)
+
+
+def test_readme_quick_start_has_exactly_two_commands():
+    commands = _readme_commands()
+    assert len(commands) == 2
+    assert all("\n" not in c for c in commands)
+    assert commands[0].rstrip().endswith("streamlit run app.py")
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert _readme_commands()[1] in ci.splitlines()
+
+
+def test_requirements_pin_torch_to_the_cpu_build_version():
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    assert "torch==2.13.0" in lines
+    assert all("==" in line for line in lines if line and not line.startswith("#"))
