@@ -229,7 +229,8 @@ def loss_curves_figure(
                 y=[float(v) for v in y],
                 mode="lines",
                 name=name,
-                line={"color": series_colour(i), "width": 3, "dash": ("solid", "dash", "dot")[i % 3]},
+                line={"color": series_colour(i), "width": 3,
+                      "dash": ("solid", "dash", "dot")[i % 3]},  # not colour alone
             )
         )
     _style(fig, title, x_title, y_title, large)

@@ -4,8 +4,13 @@ import streamlit as st
 
 from fmcore import plots
 from fmcore.data.points import SPECS
-from fmcore.descent import DescentConfig, learning_rate_choices, snap_learning_rate
-from fmcore.descent import MAX_STEPS, stable_learning_rate
+from fmcore.descent import (
+    MAX_STEPS,
+    DescentConfig,
+    learning_rate_choices,
+    snap_learning_rate,
+    stable_learning_rate,
+)
 from fmcore.errors import FMError
 from ui import cached, state
 from ui.latex import num, vec

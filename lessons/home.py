@@ -10,7 +10,8 @@ from ui.pages import lesson_for_stage
 
 # (stage key, name, one line, Material icon): left to right, as in Section 14.1 of the notes.
 STAGES = (
-    ("data", "Unlabeled data", "Images or text, no labels: x⁽¹⁾ … x⁽ⁿ⁾.", ":material/photo_library:"),
+    ("data", "Unlabeled data", "Images or text, no labels: x⁽¹⁾ … x⁽ⁿ⁾.",
+     ":material/photo_library:"),
     ("loss", "Pretraining loss", "A self-supervised L_pre(θ): contrast augmented views, or "
      "predict the next token.", ":material/functions:"),
     ("minimise", "Minimise it", "Gradient descent: θ ← θ − α∇L(θ).", ":material/trending_down:"),

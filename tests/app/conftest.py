@@ -4,7 +4,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 
-
 @pytest.fixture
 def app():
     """The whole app (router + sidebar) on its home page; torch's first import can take

@@ -3,7 +3,6 @@
 import pytest
 
 from fmcore.descent import learning_rate_choices
-
 from tests.app.helpers import figure, no_nan
 
 PAGE = "lessons/gradient_descent.py"

@@ -1,0 +1,71 @@
+"""A student's visit in a real browser: navigate, use each lesson's main control, look."""
+
+import re
+
+import pytest
+
+from tests.browser.conftest import screenshot, settle
+from ui.pages import HOME, LESSONS, all_pages
+
+
+def test_navigation_lists_every_page(tab, server_url):
+    tab.goto(server_url)
+    settle(tab)
+    nav = tab.get_by_test_id("stSidebarNav")
+    for info in all_pages():
+        assert nav.get_by_role("link", name=info.title).is_visible()
+    for section in {p.section for p in LESSONS}:
+        assert nav.get_by_text(section).is_visible()
+
+
+@pytest.mark.parametrize("info", all_pages(), ids=lambda p: p.path)
+def test_each_page_opens_from_the_navigation(tab, server_url, info):
+    tab.goto(server_url)
+    settle(tab)
+    tab.get_by_test_id("stSidebarNav").get_by_role("link", name=info.title).click()
+    settle(tab)
+    if info is not HOME:
+        tab.wait_for_url(re.compile(re.escape(info.path.split("/")[1][:-3]) + "$"))
+    assert tab.get_by_test_id("stException").count() == 0
+    assert screenshot(tab, info.path.split("/")[1][:-3]).stat().st_size > 10_000
+
+
+def test_home_stage_link_opens_the_lesson(tab, server_url):
+    tab.goto(server_url)
+    settle(tab)
+    tab.locator("[data-testid='stGraphVizChart'] svg").wait_for()  # the paradigm figure
+    tab.get_by_test_id("stPageLink").get_by_text("Gradient descent").click()
+    settle(tab)
+    assert tab.get_by_role("heading", name="Gradient descent", level=1).is_visible()
+
+
+def test_gradient_descent_slider_and_step(tab, server_url):
+    tab.goto(f"{server_url}/gradient_descent")
+    settle(tab)
+    tab.get_by_test_id("stPlotlyChart").nth(3).wait_for()  # all four charts drawn
+    caption = tab.get_by_text(re.compile(r"^α = 0\.0316;"))
+    assert caption.is_visible()
+    slider = tab.get_by_role("slider", name="Learning rate α")
+    slider.focus()
+    slider.press("ArrowRight")
+    tab.get_by_text(re.compile(r"^α = 0\.0422;")).wait_for()
+    tab.get_by_role("button", name="Step", exact=True).click()
+    tab.get_by_role("heading", name="Step 11: the update").wait_for()
+    settle(tab)
+    screenshot(tab, "gradient_descent_after_step")
+
+
+def test_gradient_descent_divergence_reads_as_a_message(tab, server_url):
+    tab.goto(f"{server_url}/gradient_descent")
+    settle(tab)
+    tab.get_by_test_id("stSelectbox").first.click()
+    tab.get_by_role("option", name=re.compile("^House prices \\(squared")).click()
+    settle(tab)
+    slider = tab.get_by_role("slider", name="Learning rate α")
+    slider.focus()
+    for _ in range(8):  # from 0.0075 to 0.0422, past 2/L = 0.033
+        slider.press("ArrowRight")
+    tab.get_by_text(re.compile("^Diverged: with alpha")).wait_for()
+    settle(tab)
+    assert "NaN" not in tab.inner_text("body")
+    screenshot(tab, "gradient_descent_diverged")
