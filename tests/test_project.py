@@ -77,3 +77,17 @@ def test_requirements_pin_torch_to_the_cpu_build_version():
     lines = (ROOT / "requirements.txt").read_text().splitlines()
     assert "torch==2.13.0" in lines
     assert all("==" in line for line in lines if line and not line.startswith("#"))
+
+
+def test_browser_tests_skip_locally_but_fail_in_ci_without_chromium(monkeypatch):
+    import pytest
+
+    from tests.browser import conftest
+
+    monkeypatch.setattr(conftest, "browser_missing", lambda: "Chromium is not installed")
+    monkeypatch.setattr(conftest, "IN_CI", False)
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        conftest._need_browser()
+    monkeypatch.setattr(conftest, "IN_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="cannot run under CI=true"):
+        conftest._need_browser()
