@@ -42,7 +42,7 @@ def _style(fig: go.Figure, title: str, x_title: str, y_title: str, large: bool) 
         xaxis_title=x_title,
         yaxis_title=y_title,
         template="plotly_white",
-        margin={"l": 70, "r": 30, "t": 110 if large else 95, "b": 60},
+        margin={"l": 70, "r": 30, "t": 150 if large else 95, "b": 60},
         # Legend between the title and the plot, where it never covers data.
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
     )
@@ -199,7 +199,7 @@ def _add_replay(fig: go.Figure, pts: list[list[float]]) -> None:
         sliders=[{
             "active": len(frames) - 1,
             "x": 0.3, "y": -0.2, "len": 0.7, "xanchor": "left", "yanchor": "top",
-            "currentvalue": {"prefix": "replay at step t = ", "xanchor": "right"},
+            "currentvalue": {"visible": False},  # the tick labels already say the step
             "steps": [
                 {"label": f.name, "method": "animate",
                  "args": [[f.name], {"frame": {"duration": 0, "redraw": False},

@@ -13,8 +13,9 @@ from fmcore.descent import (
 )
 from fmcore.errors import FMError
 from ui import cached, state
+from ui.charts import plot
 from ui.latex import num, vec
-from ui.widgets import init_state
+from ui.widgets import columns, init_state
 
 START_STEPS = 10  # a visible path the moment the page opens
 
@@ -43,7 +44,7 @@ st.info("Try this: press **+N steps**, then ▶ Play under the chart. Then choos
         "and drag α just past 2/L: the path overshoots and the loss blows up.",
         icon=":material/lightbulb:")
 
-controls, picture = st.columns([1, 2.2], gap="large")
+controls, picture = columns([1, 2.2], large, gap="large")
 with controls:
     st.selectbox("Dataset", list(SPECS), format_func=lambda k: SPECS[k].title,
                  key="gd_dataset", on_change=reset_for_dataset)
@@ -92,12 +93,11 @@ with picture:
         st.error(path.diverged.message, icon=":material/warning:")
     elif path.losses[shown] > path.losses[0]:
         st.warning("The loss is now higher than where you started: α may be too large.")
-    st.plotly_chart(plots.descent_figure(t1, t2, grid, path.thetas[: shown + 1], next_theta,
-                                         theta_names=spec.theta_names, large=large),
-                    key="gd_landscape")
+    plot(plots.descent_figure(t1, t2, grid, path.thetas[: shown + 1], next_theta,
+                              theta_names=spec.theta_names, large=large), "gd_landscape")
 
 limit = stable_learning_rate(data)
-left, right = st.columns(2, gap="large")
+left, right = columns(2, large, gap="large")
 with left:
     st.subheader(f"Step {shown}: the update")
     rule = (r"\tfrac{K}{|B|}\textstyle\sum_{k\in B}\nabla d_k(\theta_t)" if sgd
@@ -114,11 +114,10 @@ with left:
                f"{' and, on a squared error, diverge' if spec.kind == 'regression' else ''}).")
 with right:
     curve = {"l(θₜ)": (range(shown + 1), path.losses[: shown + 1].tolist())}
-    st.plotly_chart(plots.loss_curves_figure(curve, title="Loss along the path",
-                                             x_title="step t", large=large), key="gd_curve")
-st.plotly_chart(plots.points_figure(data.x, data.y, theta, kind=spec.kind,
-                                    feature_names=spec.feature_names, large=large),
-                key="gd_points")
+    plot(plots.loss_curves_figure(curve, title="Loss along the path", x_title="step t",
+                                  large=large), "gd_curve")
+plot(plots.points_figure(data.x, data.y, theta, kind=spec.kind,
+                         feature_names=spec.feature_names, large=large), "gd_points")
 
 st.subheader("Shuffled or in order?")
 st.markdown("The examples are stored in a correlated order (all cats, then all dogs; houses "
@@ -132,10 +131,10 @@ try:
 except FMError as error:
     st.error(str(error))
     st.stop()
-st.plotly_chart(plots.loss_curves_figure(
+plot(plots.loss_curves_figure(
     {k: (x.tolist(), y.tolist()) for k, (x, y) in curves.items()},
     title=f"Same α = {alpha:g}, same start: shuffled vs in-order SGD",
-    x_title="epochs (passes over the K examples)", large=large), key="gd_orders")
+    x_title="epochs (passes over the K examples)", large=large), "gd_orders")
 finals = {name: float(y[-1]) for name, (_, y) in curves.items()}
 st.caption(" · ".join(f"{name}: final l = {value:.4g}" for name, value in finals.items()))
 

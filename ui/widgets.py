@@ -28,3 +28,12 @@ def keep_widget_state() -> None:
                 st.session_state[key] = st.session_state[key]
             except Exception:  # a widget type that refuses assignment
                 pass
+
+
+def columns(spec, large: bool, **kwargs) -> list:
+    """``st.columns(spec)``, or the same number of stacked full-width containers in
+    classroom mode, where large type needs the whole width."""
+    count = spec if isinstance(spec, int) else len(spec)
+    if large:
+        return [st.container() for _ in range(count)]
+    return st.columns(spec, **kwargs)
