@@ -79,3 +79,8 @@ def settle(page, timeout_ms: int = 60_000) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
     )
     page.wait_for_timeout(600)  # Plotly draws after the run; give it a moment
+    page.wait_for_function(  # and lessons that import torch may still be running then
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms
+    )
+    page.wait_for_timeout(400)

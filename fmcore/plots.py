@@ -292,3 +292,144 @@ def points_figure(
     _style(fig, title, x_title, y_title, large)
     fig.update_layout(height=380, showlegend=True)
     return fig
+
+
+def similarity_figure(
+    sweep: Sequence,
+    temperatures: Sequence[float],
+    *,
+    start: int,
+    same_class: Sequence[tuple[int, int]] = (),
+    title: str = "",
+    large: bool = False,
+) -> go.Figure:
+    """The B x B similarities phi(x_hat_i) . phi(x_tilde_j) as a heatmap, beside each row's
+    loss term -log p_i / (p_i + q_i), with a temperature slider computed in the browser.
+
+    ``sweep[k]`` is the ``fmcore.losses.LossBreakdown`` at ``temperatures[k]``; every one is
+    sent once as an animation frame, so moving the slider redraws without a server round trip.
+    Similarities are cosines over tau, so the colour scale spans [-1/tau, 1/tau]: the same
+    colour means the same cosine in every chart. Positives (the diagonal) are outlined;
+    ``same_class`` pairs (footnote 2 of the notes) are ringed.
+    """
+    from plotly.subplots import make_subplots
+
+    first = sweep[start]
+    b = first.similarity.shape[0]
+    rows = [f"x̂({i + 1})" for i in range(b)]
+    cols = [f"x̃({j + 1})" for j in range(b)]
+    worst = max(float(bd.row_terms.max()) for bd in sweep)
+    text = b <= 8  # values in the cells while they fit; a colour bar otherwise
+
+    def heat(bd, tau):
+        return go.Heatmap(
+            z=bd.similarity.tolist(), x=cols, y=rows, colorscale=SEQUENTIAL_SCALE,
+            zmin=-1.0 / tau, zmax=1.0 / tau, showscale=not text,
+            colorbar={"title": {"text": "cos/τ"}, "x": 0.55, "len": 0.8},
+            texttemplate="%{z:.1f}" if text else None,
+            hovertemplate="%{y} · %{x}<br>φ(x̂)ᵀφ(x̃) = %{z:.3f}<extra></extra>",
+            name="similarity",
+        )
+
+    def bars(bd):
+        return go.Bar(
+            x=bd.row_terms.tolist(), y=rows, orientation="h", name="−log p/(p+q)",
+            marker={"color": OKABE_ITO["vermillion"]}, showlegend=False,
+            hovertemplate="%{y}: −log p/(p+q) = %{x:.3f}<extra></extra>",
+        )
+
+    def heading(bd, tau):
+        return f"{title}τ = {tau:.2g}, loss = {bd.total:.3f}"
+
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.12)
+    fig.add_trace(heat(first, temperatures[start]), row=1, col=1)
+    fig.add_trace(bars(first), row=1, col=2)
+    if same_class:
+        fig.add_trace(go.Scatter(
+            x=[cols[j] for _, j in same_class], y=[rows[i] for i, _ in same_class],
+            mode="markers", name="same class, yet a negative (footnote 2)",
+            marker={"symbol": "circle-open", "size": 26 if text else 14,
+                    "line": {"width": 3, "color": OKABE_ITO["orange"]}},
+            hovertemplate="%{y} · %{x}: same class, counted as a negative<extra></extra>",
+        ), row=1, col=1)
+    for i in range(b):  # outline the positives
+        fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=i - 0.5, y1=i + 0.5,
+                      line={"color": OKABE_ITO["black"], "width": 3}, row=1, col=1)
+    fig.frames = [
+        go.Frame(name=f"{tau:.3g}", data=[heat(bd, tau), bars(bd)], traces=[0, 1],
+                 layout={"title": {"text": heading(bd, tau)}})
+        for bd, tau in zip(sweep, temperatures, strict=True)
+    ]
+    _style(fig, heading(first, temperatures[start]), "", "", large)
+    fig.update_yaxes(autorange="reversed", title_text="first views x̂(i)", row=1, col=1)
+    fig.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=2)
+    fig.update_xaxes(title_text="second views x̃(j)", row=1, col=1)
+    fig.update_xaxes(title_text="row term −log p/(p+q)", range=[0, 1.05 * worst], row=1, col=2)
+    fig.update_layout(
+        height=560 if b <= 8 else 680, showlegend=bool(same_class),
+        margin={"b": 120, "t": 150 if large else 110},
+        sliders=[{
+            "active": start, "x": 0.0, "y": -0.16, "yanchor": "top", "len": 1.0,
+            "currentvalue": {"prefix": "temperature τ = "},
+            "steps": [{"label": f"{t:.2g}", "method": "animate",
+                       "args": [[f"{t:.3g}"], {"frame": {"duration": 0, "redraw": True},
+                                               "mode": "immediate"}]} for t in temperatures],
+        }],
+    )
+    return fig
+
+
+def scatter_2d_figure(
+    points: torch.Tensor,
+    labels: torch.Tensor,
+    class_names: Sequence[str],
+    *,
+    title: str,
+    hover: Sequence[str] | None = None,
+    large: bool = False,
+) -> go.Figure:
+    """2-D coordinates (e.g. the PCA of a representation), one colour and marker per class.
+
+    Colours repeat the palette and markers cycle too, so classes stay apart without colour.
+    """
+    symbols = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star",
+               "triangle-down", "pentagon", "hexagon")
+    fig = go.Figure()
+    for k, name in enumerate(class_names):
+        keep = (labels == k).nonzero().flatten().tolist()
+        if not keep:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[float(points[i, 0]) for i in keep], y=[float(points[i, 1]) for i in keep],
+            mode="markers", name=name,
+            marker={"color": series_colour(k), "symbol": symbols[k % len(symbols)], "size": 8,
+                    "line": {"color": "black", "width": 0.5}},
+            text=[hover[i] for i in keep] if hover else None,
+            hovertemplate="%{text}<extra>" + name + "</extra>" if hover else None,
+        ))
+    _style(fig, title, "principal component 1", "principal component 2", large)
+    fig.update_layout(height=480, showlegend=True)
+    return fig
+
+
+def interface_figure(
+    losses: Sequence[float],
+    accuracies: Sequence[float],
+    steps: Sequence[int],
+    *,
+    large: bool = False,
+) -> go.Figure:
+    """Pretraining loss against the downstream (probe) accuracy at each checkpoint: the
+    pretraining-adaptation interface of the course slides' theory figure."""
+    fig = go.Figure(go.Scatter(
+        x=[float(v) for v in losses], y=[float(v) for v in accuracies],
+        mode="lines+markers+text", text=[f"step {s}" for s in steps],
+        textposition="top center", name="checkpoints",
+        marker={"color": OKABE_ITO["blue"], "size": 10}, line={"color": OKABE_ITO["blue"]},
+    ))
+    _style(fig, "Lower pretraining loss, better downstream accuracy?",
+           "pretraining loss L_pre(θ)", "linear-probe accuracy (held out)", large)
+    fig.update_layout(height=420, showlegend=False)
+    fig.update_xaxes(autorange="reversed")  # training moves to the right
+    fig.update_yaxes(range=[0, 1])
+    return fig

@@ -193,6 +193,19 @@ def test_brightness_clamps_at_white():
     torch.testing.assert_close(out, torch.ones_like(out), atol=0, rtol=0)
 
 
+def test_colour_is_clamped_once_after_the_jitter_and_grayscale():
+    # one clamp for the whole colour stage (module docstring): brightness 1.5 takes greys
+    # 0.8 and 0.2 to 1.2 and 0.3, which contrast 0.5 then blends with their mean 0.75;
+    # torchvision would clamp 1.2 to 1 first and give 0.825 and 0.475
+    x = torch.cat([torch.full((1, 3, 8, 8), 0.8), torch.full((1, 3, 8, 8), 0.2)], dim=3)
+    out = apply(x, only(1, jitter=True, brightness=1.5, contrast=0.5))
+    torch.testing.assert_close(out[..., :8], torch.full((1, 3, 8, 8), 0.975), atol=1e-6, rtol=0)
+    torch.testing.assert_close(out[..., 8:], torch.full((1, 3, 8, 8), 0.525), atol=1e-6, rtol=0)
+    # grayscale of the unclamped colour: (1.2, 0.3, 0.3) -> 0.5691 (clamped first: 0.5093)
+    out = apply(flat((0.8, 0.2, 0.2)), only(2, jitter=True, brightness=1.5, grayscale=True))
+    torch.testing.assert_close(out, torch.full_like(out, 0.5691), atol=1e-6, rtol=0)
+
+
 def test_contrast_zero_gives_the_mean_grey_and_saturation_zero_gives_grey():
     x = images(batch=2)
     out = apply(x, only(2, jitter=True, contrast=0.0))
@@ -250,6 +263,13 @@ def test_output_range_shape_and_dtype():
     assert views.shape == (6, 3, 24, 40)
 
 
+def test_images_that_require_grad_give_plain_views():
+    x = images().requires_grad_()
+    views, _ = augment(x, AugmentConfig.simclr(), gen(0))
+    assert not views.requires_grad
+    torch.testing.assert_close(views, augment(x.detach(), AugmentConfig.simclr(), gen(0))[0])
+
+
 def test_input_is_not_modified():
     x = images()
     copy = x.clone()
@@ -262,12 +282,14 @@ def test_input_is_not_modified():
 YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
 
 
-def reference_one(x: torch.Tensor, p: AugmentParams, i: int, size: int) -> torch.Tensor:
-    """Image i augmented from the formulas, one operation after the other: (3, s, s)."""
+def reference_one(
+    x: torch.Tensor, p: AugmentParams, i: int, out_hw: tuple[int, int]
+) -> torch.Tensor:
+    """Image i augmented from the formulas, one operation after the other: (3, oh, ow)."""
     img = x[i : i + 1]  # (1, 3, H, W)
     x0, y0, w, h = p.crop[i].tolist()
     theta = torch.tensor([[[w, 0.0, 2 * x0 + w - 1], [0.0, h, 2 * y0 + h - 1]]])
-    grid = F.affine_grid(theta, [1, 3, size, size], align_corners=False)
+    grid = F.affine_grid(theta, [1, 3, *out_hw], align_corners=False)
     out = F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=False)
     if p.flip[i]:
         out = torch.flip(out, dims=[-1])
@@ -288,33 +310,54 @@ def reference_one(x: torch.Tensor, p: AugmentParams, i: int, size: int) -> torch
                 c, s = math.cos(a), math.sin(a)
                 yiq = torch.stack([yiq[0], c * yiq[1] - s * yiq[2], s * yiq[1] + c * yiq[2]])
                 out = torch.einsum("cd,dhw->chw", torch.linalg.inv(YIQ), yiq)
-            out = out.clamp(0, 1)
     if p.grayscale[i]:
         out = (LUMA.view(3, 1, 1) * out).sum(0).expand(3, -1, -1)
+    out = out.clamp(0, 1)  # once, after the jitter and grayscale (see the module docstring)
     if p.blur[i]:
         sigma = float(p.blur_sigma[i])
-        r = min(math.ceil(3 * sigma), size - 1)
+        r = min(math.ceil(3 * sigma), min(out_hw) - 1)
         t = torch.arange(-r, r + 1.0)
         k = torch.exp(-(t**2) / (2 * sigma**2))
         k = k / k.sum()
-        padded = F.pad(out[None], (r, r, r, r), mode="reflect")  # (1, 3, s+2r, s+2r)
+        padded = F.pad(out[None], (r, r, r, r), mode="reflect")  # (1, 3, oh+2r, ow+2r)
         k2 = (k[:, None] * k[None, :]).expand(3, 1, -1, -1)
         out = F.conv2d(padded, k2, groups=3)[0]
     return out.clamp(0, 1)
 
 
-@pytest.mark.parametrize("size", [16, 24])
-def test_batch_equals_per_image_reference(size):
-    x = images(batch=24, size=20)
-    cfg = AugmentConfig(color_strength=1.5, grayscale_strength=1.5, blur_strength=1.2)
+@pytest.mark.parametrize(
+    "size, width, sigma_max",
+    [(16, None, 2.0), (24, None, 2.0), (None, 28, 2.0), (12, None, 8.0)],
+)
+def test_batch_equals_per_image_reference(size, width, sigma_max):
+    # size None keeps the 20 x 28 input (rows and columns get different blur matrices);
+    # sigma up to 8 on 12 pixels hits the cap of the kernel radius at the side minus one
+    x = images(batch=24, size=20, width=width)
+    cfg = AugmentConfig(
+        color_strength=1.5, grayscale_strength=1.5, blur_strength=1.2, blur_sigma_max=sigma_max
+    )
     views, p = augment(x, dataclasses.replace(cfg, output_size=size), gen(11))
+    out_hw = tuple(views.shape[-2:])
     assert p.flip.any() and p.jitter.any() and p.grayscale.any() and p.blur.any()
     assert (p.hue != 0).any() and not (p.jitter_order == p.jitter_order[0]).all()
     for i in range(24):
-        expected = reference_one(x, p, i, size)
+        expected = reference_one(x, p, i, out_hw)
         torch.testing.assert_close(views[i], expected, atol=2e-5, rtol=0, msg=f"image {i}")
         one = apply(x[i : i + 1], p.select(i), size)
         torch.testing.assert_close(views[i : i + 1], one, atol=1e-5, rtol=0)
+
+
+def test_chunks_change_nothing(monkeypatch):
+    # the pipeline runs over chunks of images (fmcore.augment._CHUNK_BYTES): chunks of 3
+    # images, blurred or not, must give the batch's result
+    import fmcore.augment as module
+
+    x = images(batch=20, size=16)
+    p = sample_params(20, AugmentConfig(blur_strength=1.5), gen(6))
+    assert 3 < int(p.blur.sum()) < 17
+    expected = apply(x, p)
+    monkeypatch.setattr(module, "_CHUNK_BYTES", 3 * 3 * 16 * 16 * 4)
+    torch.testing.assert_close(apply(x, p), expected, atol=1e-6, rtol=0)
 
 
 # ---------------------------------------------------------------------- sampling
@@ -340,6 +383,10 @@ def test_sampled_ranges_follow_the_config():
     assert torch.equal(p.jitter_order.sort(dim=1).values, torch.arange(4).expand(B, 4))
     assert float(p.blur_sigma[p.blur].min()) >= 0.1 and float(p.blur_sigma.max()) <= 2.0
     assert (p.blur_sigma[~p.blur] == 0).all()
+    # sample_params skips the checks of AugmentParams: its rows must pass them anyway
+    AugmentParams(**{name: getattr(p, name) for name in PARAM_FIELDS})
+    q = sample_params(64, AugmentConfig(crop_strength=2, color_strength=2), gen(1))
+    AugmentParams(**{name: getattr(q, name) for name in PARAM_FIELDS})
 
 
 def test_strength_scales_the_ranges():
@@ -452,6 +499,8 @@ def test_other_bad_arguments_raise():
         dataclasses.replace(p, jitter_order=torch.zeros(3, 4, dtype=torch.long))
     with pytest.raises(SettingError, match="output size"):
         augment(torch.rand(1, 3, 600, 600), cfg, gen(0))
+    with pytest.raises(SettingError):
+        AugmentParams.cat([p, {"crop": p.crop}])  # type: ignore[list-item]
 
 
 def test_memory_layout_does_not_matter():

@@ -32,6 +32,20 @@ LESSONS: tuple[PageInfo, ...] = (
         "Foundations",
         stage="minimise",
     ),
+    PageInfo(
+        "lessons/simclr_loss.py",
+        "Augmentations and the SimCLR loss",
+        ":material/compare:",
+        "Contrastive learning",
+        stage="loss",
+    ),
+    PageInfo(
+        "lessons/pretraining.py",
+        "Pretraining live",
+        ":material/model_training:",
+        "Contrastive learning",
+        stage="model",
+    ),
 )
 
 # Sections in course order; a section appears in the navigation only when it has a lesson.

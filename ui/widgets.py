@@ -20,10 +20,11 @@ def keep_widget_state() -> None:
     """Keep every page's widget values when the student visits another page and comes back.
 
     Streamlit forgets the state of widgets that are not drawn in a run; writing a key back
-    marks it as the session's own. Buttons hold no value to keep (their keys start 'btn_').
+    marks it as the session's own. Buttons hold no value to keep (their keys start 'btn_'),
+    and file uploaders refuse it (their keys start 'upload_').
     """
     for key in list(st.session_state.keys()):
-        if isinstance(key, str) and not key.startswith(("btn_", "FormSubmitter")):
+        if isinstance(key, str) and not key.startswith(("btn_", "upload_", "FormSubmitter")):
             try:
                 st.session_state[key] = st.session_state[key]
             except Exception:  # a widget type that refuses assignment

@@ -69,3 +69,34 @@ def test_gradient_descent_divergence_reads_as_a_message(tab, server_url):
     settle(tab)
     assert "NaN" not in tab.inner_text("body")
     screenshot(tab, "gradient_descent_diverged")
+
+
+def test_simclr_loss_temperature_moves_in_the_browser(tab, server_url):
+    tab.goto(f"{server_url}/simclr_loss")
+    settle(tab)
+    tab.get_by_test_id("stPlotlyChart").nth(1).wait_for()  # pretrained and random side by side
+    title = tab.locator(".gtitle").first
+    before = title.text_content()
+    assert "τ = 0.2" in before  # where the shipped encoder was trained
+    # The τ slider is Plotly's own: clicking its rail animates to a precomputed frame, with
+    # no round trip to the server.
+    box = tab.locator("g.slider-group rect.slider-rail-rect").first.bounding_box()
+    tab.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)  # the far left: τ = 0.05
+    tab.wait_for_function(
+        "(b) => { const t = document.querySelector('.gtitle'); return t && t.textContent !== b; }",
+        arg=before,
+    )
+    assert "τ = 0.05" in title.text_content()
+    screenshot(tab, "simclr_loss_small_temperature")
+
+
+def test_pretraining_trains_and_stops_keeping_what_was_learned(tab, server_url):
+    tab.goto(f"{server_url}/pretraining")
+    settle(tab)
+    tab.get_by_role("button", name="Train").click()
+    tab.get_by_text(re.compile(r"^Pretraining: step [1-9]\d* of 300")).wait_for(timeout=120_000)
+    tab.get_by_role("button", name="Stop").click()
+    tab.get_by_text(re.compile(r"^Stopped at step \d+ of 300")).wait_for(timeout=60_000)
+    settle(tab)
+    tab.get_by_text("This encoder is now offered to the adaptation lesson.").wait_for()
+    screenshot(tab, "pretraining_stopped")

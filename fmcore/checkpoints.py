@@ -1,0 +1,324 @@
+"""Safe saving and loading of model weights with a JSON manifest (rule 9 of DESIGN.md).
+
+A checkpoint is two files side by side:
+
+- ``<name>.pt``: the model's ``state_dict`` (tensors only) written by ``torch.save``;
+- ``<name>.json``: the manifest, a plain JSON object that says what the weights are
+  (``kind``), how they were made (``config``, ``seed``, ``data``, ``created_by``), how good
+  they are (``metrics``), the ``sha256`` of the ``.pt`` bytes and the ``torch_version``.
+
+Loading never unpickles objects: the bytes must first match the manifest's checksum, then
+``torch.load(..., weights_only=True, map_location="cpu")`` reads them with PyTorch's
+restricted unpickler (tensors, dicts, numbers and strings only; a pickle that would call
+``os.system`` or build any other object is refused). The tensors must then match, key by key
+and shape by shape, a freshly built model of the kind the manifest describes. Any mismatch
+raises :class:`fmcore.errors.CheckpointError` (a ``ValueError``) with a message that says
+which check failed. The model comes back in eval mode with gradients switched off, ready to
+be shared read-only between the users of a server (rule 10).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from fmcore.encoders import ConvEncoder, EncoderConfig, SimCLRModel, make_simclr_model
+from fmcore.errors import CheckpointError, FMError
+
+__all__ = [
+    "ASSETS",
+    "MAX_CHECKPOINT_BYTES",
+    "SIMCLR_ASSET",
+    "SIMCLR_KIND",
+    "build_simclr_model",
+    "checkpoint_bytes",
+    "load_checkpoint",
+    "load_checkpoint_bytes",
+    "load_encoder",
+    "load_simclr_model",
+    "read_manifest",
+    "save_checkpoint",
+]
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+SIMCLR_ASSET = ASSETS / "simclr_shapes.pt"
+SIMCLR_KIND = "simclr"  # a SimCLRModel: encoder phi and projection head g
+
+FORMAT_VERSION = 1
+MAX_CHECKPOINT_BYTES = 20 * 2**20  # weights file, on disk or uploaded (the assets are ~1 MB)
+MAX_MANIFEST_BYTES = 2**20
+REQUIRED_KEYS = ("kind", "config", "seed", "data", "metrics", "created_by")
+
+Build = Callable[[dict[str, Any]], nn.Module]
+
+
+# ============================================================================ paths
+def _paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """``name.pt`` and ``name.json`` for a path given with or without the ``.pt`` suffix."""
+    p = Path(path)
+    if p.suffix in (".pt", ".json"):
+        p = p.with_suffix("")
+    return p.with_name(p.name + ".pt"), p.with_name(p.name + ".json")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; checkpoints are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ============================================================================ saving
+def _state_bytes(model: nn.Module) -> bytes:
+    """The state_dict as ``torch.save`` bytes: plain contiguous CPU tensors only."""
+    if not isinstance(model, nn.Module):
+        raise CheckpointError(f"Expected a torch module, got {type(model).__name__}.")
+    state = {
+        key: value.detach().to("cpu").contiguous().clone()
+        for key, value in model.state_dict().items()
+    }
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def checkpoint_bytes(model: nn.Module, manifest: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    """The two files of a checkpoint as bytes: (weights ``.pt``, manifest ``.json``).
+
+    ``manifest`` must hold ``kind`` (str), ``config`` (dict), ``seed``, ``data``, ``metrics``
+    (dict) and ``created_by`` (str), all JSON-serialisable (no NaN); ``sha256``, ``bytes``,
+    ``parameters``, ``torch_version`` and ``format`` are added. Handy for a download button.
+    """
+    if not isinstance(manifest, Mapping):
+        raise CheckpointError(f"The manifest must be a dict, got {type(manifest).__name__}.")
+    missing = [key for key in REQUIRED_KEYS if key not in manifest]
+    if missing:
+        raise CheckpointError(f"The manifest lacks {', '.join(missing)}.")
+    if not isinstance(manifest["kind"], str) or not manifest["kind"]:
+        raise CheckpointError("The manifest's kind must be a non-empty string.")
+    if not isinstance(manifest["config"], dict) or not isinstance(manifest["metrics"], dict):
+        raise CheckpointError("The manifest's config and metrics must be dicts.")
+    weights = _state_bytes(model)
+    full = dict(manifest)
+    full.update(
+        sha256=_sha256(weights),
+        bytes=len(weights),
+        parameters=sum(p.numel() for p in model.parameters()),
+        torch_version=torch.__version__,
+        format=FORMAT_VERSION,
+    )
+    try:
+        text = json.dumps(full, indent=2, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"The manifest is not plain JSON: {error}.") from None
+    return weights, (text + "\n").encode()
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str], model: nn.Module, manifest: Mapping[str, Any]
+) -> tuple[Path, Path]:
+    """Write ``<name>.pt`` (the state_dict) and ``<name>.json`` (the manifest); see
+    :func:`checkpoint_bytes` for what the manifest must hold. Each file is written to a
+    temporary name and renamed, so a crash never leaves a half-written checkpoint.
+    Returns the two paths."""
+    pt, js = _paths(path)
+    weights, text = checkpoint_bytes(model, manifest)
+    _write_atomic(pt, weights)
+    _write_atomic(js, text)
+    return pt, js
+
+
+# ============================================================================ loading
+def _parse_manifest(raw: object) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        manifest = raw
+    else:
+        if isinstance(raw, str):
+            raw = raw.encode()
+        if not isinstance(raw, bytes | bytearray):
+            raise CheckpointError(f"The manifest must be JSON, got {type(raw).__name__}.")
+        if len(raw) > MAX_MANIFEST_BYTES:
+            raise CheckpointError(
+                f"The manifest is {len(raw):,} bytes; at most {MAX_MANIFEST_BYTES:,} allowed."
+            )
+        try:
+            manifest = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise CheckpointError(f"The manifest is not valid JSON: {error}.") from None
+    if not isinstance(manifest, dict):
+        raise CheckpointError("The manifest must be a JSON object.")
+    for key in ("kind", "sha256", "config"):
+        if key not in manifest:
+            raise CheckpointError(f"The manifest has no {key!r} entry.")
+    if not isinstance(manifest["sha256"], str):
+        raise CheckpointError("The manifest's sha256 must be a string.")
+    return manifest
+
+
+def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The manifest ``<name>.json`` of the checkpoint at ``path`` (``.pt`` or no suffix)."""
+    _, js = _paths(path)
+    if not js.is_file():
+        raise CheckpointError(f"The checkpoint's manifest {js.name} was not found in {js.parent}.")
+    if js.stat().st_size > MAX_MANIFEST_BYTES:
+        raise CheckpointError(f"The manifest {js.name} is too large.")
+    return _parse_manifest(js.read_bytes())
+
+
+def _load_state(weights: bytes) -> dict[str, torch.Tensor]:
+    """torch.load with the restricted unpickler; anything but a str -> tensor dict refused."""
+    try:
+        state = torch.load(io.BytesIO(weights), weights_only=True, map_location="cpu")
+    except Exception as error:  # UnpicklingError, RuntimeError, EOFError, ...
+        # torch's own message suggests weights_only=False; show only what was refused
+        detail = [line.strip() for line in str(error).splitlines() if "Unsupported" in line]
+        reason = f" ({detail[0][:200]})" if detail else ""
+        raise CheckpointError(
+            "The weights file could not be read as plain tensors; pickled objects are never "
+            f"loaded. {type(error).__name__}{reason}."
+        ) from None
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise CheckpointError("The weights file must hold a dict of named tensors.")
+    return state
+
+
+def _check_state(state: dict[str, torch.Tensor], model: nn.Module) -> None:
+    """Every key, shape and dtype of ``state`` matches the model's; values are finite."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(
+            "The weights do not fit the model: "
+            f"missing {missing[:5]}{' ...' if len(missing) > 5 else ''}, "
+            f"unexpected {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}."
+        )
+    for key, want in expected.items():
+        got = state[key]
+        if tuple(got.shape) != tuple(want.shape):
+            raise CheckpointError(
+                f"The weights do not fit the model: {key} has shape {tuple(got.shape)}, "
+                f"the model expects {tuple(want.shape)}."
+            )
+        if got.dtype != want.dtype:
+            raise CheckpointError(
+                f"The weights do not fit the model: {key} is {got.dtype}, expected {want.dtype}."
+            )
+        if got.is_floating_point() and not bool(torch.isfinite(got).all()):
+            raise CheckpointError(f"The weights contain NaN or infinite values in {key}.")
+
+
+def load_checkpoint_bytes(
+    weights: bytes,
+    manifest: dict[str, Any] | bytes | str,
+    expected_kind: str,
+    build: Build,
+    max_bytes: int = MAX_CHECKPOINT_BYTES,
+) -> nn.Module:
+    """Load a checkpoint from bytes (an uploaded ``.pt`` file and its manifest).
+
+    Checks, in this order, each refusal a CheckpointError: the size (at most ``max_bytes``),
+    the manifest (JSON object with ``kind``, ``sha256`` and ``config``), the kind, the
+    sha256 of ``weights``, a restricted ``torch.load`` (``weights_only=True``), and that the
+    tensors match ``build(manifest)`` key by key in shape and dtype (and are finite).
+
+    ``build`` receives the manifest and returns a freshly built model of the right
+    architecture (an error it raises about the config becomes a CheckpointError).
+    Returns that model with the weights loaded, in eval mode, ``requires_grad`` False.
+    """
+    if not isinstance(weights, bytes | bytearray):
+        raise CheckpointError(f"The weights must be bytes, got {type(weights).__name__}.")
+    if len(weights) > max_bytes:
+        raise CheckpointError(
+            f"The weights file is {len(weights) / 2**20:.1f} MB; at most "
+            f"{max_bytes / 2**20:.1f} MB is accepted."
+        )
+    info = _parse_manifest(manifest)
+    if info["kind"] != expected_kind:
+        raise CheckpointError(
+            f"This checkpoint holds a {info['kind']!r} model, not the expected {expected_kind!r}."
+        )
+    if _sha256(bytes(weights)) != info["sha256"]:
+        raise CheckpointError(
+            "The weights file does not match its manifest (sha256 differs): it was changed "
+            "or belongs to another checkpoint."
+        )
+    state = _load_state(bytes(weights))
+    try:
+        model = build(info)
+    except (FMError, KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"The manifest's config cannot build a model: {error}") from None
+    if not isinstance(model, nn.Module):
+        raise CheckpointError("build(manifest) must return a torch module.")
+    _check_state(state, model)
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    model.requires_grad_(False)
+    return model
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str],
+    expected_kind: str,
+    build: Build,
+    max_bytes: int = MAX_CHECKPOINT_BYTES,
+) -> nn.Module:
+    """Load ``<name>.pt`` after checking it against ``<name>.json``; see
+    :func:`load_checkpoint_bytes` for the checks. Missing files raise CheckpointError."""
+    pt, _ = _paths(path)
+    if not pt.is_file():
+        raise CheckpointError(f"The weights file {pt.name} was not found in {pt.parent}.")
+    manifest = read_manifest(pt)
+    size = pt.stat().st_size
+    if size > max_bytes:
+        raise CheckpointError(
+            f"The weights file is {size / 2**20:.1f} MB; at most {max_bytes / 2**20:.1f} MB "
+            "is accepted."
+        )
+    return load_checkpoint_bytes(pt.read_bytes(), manifest, expected_kind, build, max_bytes)
+
+
+# ============================================================================ SimCLR
+def build_simclr_model(manifest: dict[str, Any]) -> SimCLRModel:
+    """A SimCLRModel of the architecture in ``manifest["config"]["encoder"]`` (the weights
+    are placeholders from a fixed generator, to be overwritten by the checkpoint)."""
+    config = manifest.get("config")
+    if not isinstance(config, dict) or "encoder" not in config:
+        raise CheckpointError("The manifest's config has no 'encoder' entry.")
+    encoder = EncoderConfig.from_dict(config["encoder"])
+    return make_simclr_model(encoder, torch.Generator().manual_seed(0))
+
+
+def load_simclr_model(path: str | os.PathLike[str] = SIMCLR_ASSET) -> SimCLRModel:
+    """The SimCLR model (encoder and projection head) of a checkpoint, frozen, eval mode."""
+    model = load_checkpoint(path, SIMCLR_KIND, build_simclr_model)
+    assert isinstance(model, SimCLRModel)
+    return model
+
+
+def load_encoder(path: str | os.PathLike[str] = SIMCLR_ASSET) -> ConvEncoder:
+    """phi_theta of a SimCLR checkpoint (the shipped one by default), projection head
+    dropped; frozen and in eval mode. Load it once per process and never mutate it."""
+    return load_simclr_model(path).encoder

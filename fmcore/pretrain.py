@@ -1,0 +1,720 @@
+"""Contrastive pretraining (SimCLR, notes Section 14.2) as a generator of events, and the
+frozen-feature evaluations that monitor it.
+
+Pretraining (Section 14.1) minimises a self-supervised loss L_pre(theta) over an *unlabelled*
+pool of Shapes images: every step draws B images, makes two random augmentations x_hat,
+x_tilde of each (:func:`fmcore.augment.two_views`), embeds the 2B views and takes a
+contrastive loss on the embeddings. The labels of the pool are never read: the images come
+from :func:`pretraining_data` and only ``.images`` is used.
+
+Monitoring uses labels, but only on a separate, held-out evaluation set
+(:func:`evaluation_data`): every ``eval_every`` steps the representation phi(x) of those
+images is frozen and scored by a linear probe (Eq. 14.1 with the cross-entropy loss) and by
+a k-nearest-neighbour classifier, and projected to 2-D by PCA for a scatter plot. Nothing
+learned during evaluation flows back into theta.
+
+The loop :func:`pretrain_simclr` is a generator (rule 3 of DESIGN.md): it yields a
+:class:`StartEvent`, then a :class:`StepEvent` per optimisation step with an
+:class:`EvalEvent` whenever the representation is evaluated, and finally a
+:class:`DoneEvent`. It never prints. The model is trained *in place*: the object passed in
+(or created, and handed out in the StartEvent) holds the weights learned so far at every
+yield, so a caller that stops iterating (a Stop button) keeps what was learned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fmcore.augment import AugmentConfig, two_views
+from fmcore.data.shapes import PRESETS, ShapesData, cached_shapes, to_float
+from fmcore.encoders import EncoderConfig, SimCLRModel, make_simclr_model
+from fmcore.errors import SettingError
+from fmcore.losses import MAX_TEMPERATURE, MIN_TEMPERATURE, nt_xent_loss, simclr_loss
+from fmcore.validate import bounded_int, finite_float
+
+__all__ = [
+    "DoneEvent",
+    "EvalEvent",
+    "Event",
+    "SimCLRConfig",
+    "StartEvent",
+    "StepEvent",
+    "contrastive_loss",
+    "embed",
+    "evaluate_representation",
+    "evaluation_data",
+    "fit_linear_probe",
+    "knn_accuracy",
+    "linear_probe_accuracy",
+    "pca_2d",
+    "pretrain_simclr",
+    "pretraining_data",
+    "raw_pixel_features",
+]
+
+# ------------------------------------------------------------------------------ limits
+MAX_POOL = 20_000  # pretraining images (uint8 32x32: 61 MB)
+MAX_STEPS = 50_000  # optimisation steps in one run
+MAX_BATCH = 1024  # images per step (2048 views)
+MAX_EVAL_IMAGES = 5_000
+MAX_PROBE_STEPS = 5_000
+MAX_EMBED_BATCH = 4096
+MAX_SEED = 2**31 - 1
+
+LOSSES = ("nt_xent", "notes")
+OPTIMIZERS = ("adamw", "adam", "sgd")
+SCHEDULES = ("cosine", "constant")
+NUM_CLASSES = 10  # Shapes classes
+
+
+# ============================================================================ config
+def _default_augment() -> AugmentConfig:
+    """The augmentations that taught the most about shape per second here (bench/pretrain.py).
+
+    SimCLR's recipe with three changes for 32x32 Shapes: milder crops (strength 0.7, area
+    >= 17%: a shape's radius is 20-42% of the side, so the paper's 8% crops often cut it
+    out), no blur (a sigma of up to 2 px wipes out the 1-2 px outlines) and twice the
+    grayscale probability (0.4: colour says nothing about the class). Measured at 600
+    steps of 256 (10-labels-per-class probe): 30-32% with blur off and grayscale 0.4,
+    26-29% with SimCLR's blur and grayscale.
+    """
+    return AugmentConfig(crop_strength=0.7, blur_strength=0.0, grayscale_strength=2.0)
+
+
+@dataclass(frozen=True)
+class SimCLRConfig:
+    """Settings of one SimCLR pretraining run, checked on creation (SettingError if not).
+
+    Presets: :meth:`tiny` (tests, well under a second per step), :meth:`classroom` (the
+    lesson page: about 30 s on two cores), :meth:`asset` (the shipped checkpoint).
+    """
+
+    # --- data: unlabelled pool and held-out evaluation set (Shapes, fmcore.data.shapes)
+    n_images: int = 4000  # unlabelled pretraining pool (16..20 000); an epoch visits each once
+    image_size: int = 32  # side of the images in pixels; overrides encoder.image_size
+    shapes_preset: str = "standard"  # how the Shapes are drawn: "clean", "standard", "cluttered"
+    data_seed: int = 0  # seed of the pretraining pool
+    eval_seed: int = 1000  # seeds of the evaluation sets: eval_seed (labelled), eval_seed + 1
+    # --- model
+    # phi_theta and head sizes; width 16 (not EncoderConfig's 32): 3x the images per second on
+    # two cores; in the same time width 32 reached a 17% probe (200 steps), width 16 32% (600)
+    encoder: EncoderConfig = EncoderConfig(width=16)
+    # --- optimisation
+    # B images per step, 2B views (2..1024, at most n_images). 128 beat 256 and 64 for the same
+    # number of images seen (probe 41% vs 32% and 38%): more updates, enough negatives
+    batch_size: int = 128
+    steps: int = 600  # optimisation steps (1..50 000); epochs = steps * B / n_images
+    learning_rate: float = 3e-3  # peak learning rate (1e-2 did no better)
+    weight_decay: float = 1e-4  # decoupled for AdamW, L2 for Adam and SGD
+    optimizer: str = "adamw"  # "adamw" (default), "adam" or "sgd" (Nesterov momentum 0.9)
+    lr_schedule: str = "cosine"  # "cosine" decay to 0 after warm-up, or "constant"
+    warmup_steps: int = 10  # linear warm-up from 0 to learning_rate
+    # --- the pretext: augmentations and loss
+    augment: AugmentConfig = dataclasses.field(default_factory=_default_augment)
+    loss: str = "nt_xent"  # "nt_xent" (the paper's) or "notes" (the notes' formula); see below
+    temperature: float = 0.2  # tau of both losses (0.01..100); 0.2 did a little better than 0.5
+    # --- monitoring (uses labels of the held-out evaluation set only)
+    eval_every: int = 50  # evaluate after every this many steps (and at 0 and the end); 0: never
+    probe_per_class: int = 10  # labelled evaluation images per class for the probe and kNN
+    eval_images: int = 1000  # held-out test images the probe and kNN are scored on
+    pca_points: int = 500  # test images shown in the PCA scatter (capped at eval_images)
+    probe_steps: int = 200  # full-batch steps of the linear probe's optimiser
+    knn_k: int = 5  # neighbours of the kNN classifier
+    # --- randomness
+    seed: int = 0  # seeds the training generator when pretrain_simclr gets none
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "n_images", bounded_int("number of images", self.n_images, 16, MAX_POOL))
+        size = bounded_int("image size", self.image_size, 16, 128)
+        set_(self, "image_size", size)
+        if self.shapes_preset not in PRESETS:
+            raise SettingError(
+                f"shapes_preset must be one of {', '.join(PRESETS)}; got {self.shapes_preset!r}."
+            )
+        for name in ("data_seed", "eval_seed", "seed"):
+            set_(self, name, bounded_int(name, getattr(self, name), 0, MAX_SEED - 1))
+        if self.data_seed in (self.eval_seed, self.eval_seed + 1):
+            raise SettingError(
+                "data_seed must differ from eval_seed and eval_seed + 1, so that the "
+                "evaluation images are held out from the pretraining pool."
+            )
+        if not isinstance(self.encoder, EncoderConfig):
+            raise SettingError(f"encoder must be an EncoderConfig, got {self.encoder!r}.")
+        if self.encoder.image_size != size:
+            set_(self, "encoder", dataclasses.replace(self.encoder, image_size=size))
+        set_(self, "batch_size", bounded_int("batch size", self.batch_size, 2, MAX_BATCH))
+        if self.batch_size > self.n_images:
+            raise SettingError(
+                f"The batch size ({self.batch_size}) cannot exceed the number of images "
+                f"({self.n_images})."
+            )
+        set_(self, "steps", bounded_int("number of steps", self.steps, 1, MAX_STEPS))
+        set_(self, "learning_rate", finite_float("learning rate", self.learning_rate, 1e-6, 1.0))
+        set_(self, "weight_decay", finite_float("weight decay", self.weight_decay, 0.0, 1.0))
+        for name, value, allowed in (
+            ("optimizer", self.optimizer, OPTIMIZERS),
+            ("lr_schedule", self.lr_schedule, SCHEDULES),
+            ("loss", self.loss, LOSSES),
+        ):
+            if value not in allowed:
+                raise SettingError(f"{name} must be one of {', '.join(allowed)}; got {value!r}.")
+        set_(self, "warmup_steps", bounded_int("warm-up steps", self.warmup_steps, 0, MAX_STEPS))
+        if not isinstance(self.augment, AugmentConfig):
+            raise SettingError(f"augment must be an AugmentConfig, got {self.augment!r}.")
+        if self.augment.output_size not in (None, size):
+            raise SettingError(
+                f"augment.output_size ({self.augment.output_size}) must be None or the image "
+                f"size ({size})."
+            )
+        set_(
+            self,
+            "temperature",
+            finite_float("temperature", self.temperature, MIN_TEMPERATURE, MAX_TEMPERATURE),
+        )
+        set_(self, "eval_every", bounded_int("eval_every", self.eval_every, 0, MAX_STEPS))
+        set_(self, "probe_per_class", bounded_int("probe_per_class", self.probe_per_class, 1, 500))
+        set_(self, "eval_images", bounded_int("eval_images", self.eval_images, 10, MAX_EVAL_IMAGES))
+        pca_points = bounded_int("pca_points", self.pca_points, 1, MAX_EVAL_IMAGES)
+        set_(self, "pca_points", min(pca_points, self.eval_images))
+        set_(self, "probe_steps", bounded_int("probe_steps", self.probe_steps, 1, MAX_PROBE_STEPS))
+        labelled = self.probe_per_class * NUM_CLASSES
+        set_(self, "knn_k", bounded_int("knn_k", self.knn_k, 1, labelled))
+
+    # ----------------------------------------------------------------- presets
+    @classmethod
+    def tiny(cls, **changes: object) -> SimCLRConfig:
+        """For tests: 64 images of 16x16, a narrow encoder, batch 16, 20 steps."""
+        base = cls(
+            n_images=64,
+            image_size=16,
+            encoder=EncoderConfig(image_size=16, width=4, representation_dim=8, projection_dim=8),
+            batch_size=16,
+            steps=20,
+            warmup_steps=2,
+            eval_every=10,
+            probe_per_class=2,
+            eval_images=40,
+            pca_points=20,
+            probe_steps=20,
+            knn_k=3,
+        )
+        return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def classroom(cls, **changes: object) -> SimCLRConfig:
+        """For the lesson page: 2000 images, 400 steps of 128, about 30 s on two cores."""
+        base = cls(n_images=2000, steps=400, eval_every=50, eval_images=500, pca_points=300)
+        return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def asset(cls, **changes: object) -> SimCLRConfig:
+        """The shipped checkpoint ``assets/simclr_shapes.pt`` (scripts/train_assets.py):
+        10 000 images, 5000 steps of 128 (64 epochs), about 5 minutes on two cores."""
+        base = cls(n_images=10_000, steps=5000, eval_every=500)
+        return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+    # ----------------------------------------------------------------- derived
+    @property
+    def steps_per_epoch(self) -> int:
+        """Full batches per pass over the pool (the last, partial batch is skipped)."""
+        return self.n_images // self.batch_size
+
+    @property
+    def epochs(self) -> float:
+        """Passes over the pool that ``steps`` make."""
+        return self.steps / self.steps_per_epoch
+
+    def to_dict(self) -> dict[str, object]:
+        """The settings as plain JSON-able values (nested configs as dicts)."""
+        return dataclasses.asdict(self)
+
+
+# ============================================================================ events
+@dataclass(frozen=True, eq=False)
+class StartEvent:
+    """First event: the model being trained (updated in place from now on) and the plan."""
+
+    model: SimCLRModel  # the very object trained; keep it to keep what is learned
+    total_steps: int
+    steps_per_epoch: int
+    n_images: int  # size of the unlabelled pool
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """After one optimisation step (step counts from 1)."""
+
+    step: int  # 1..total_steps
+    total_steps: int
+    epoch: int  # 1-based pass over the pool this step belongs to
+    loss: float  # the step's contrastive loss (mean over anchors, see contrastive_loss)
+    learning_rate: float  # the rate used for this step
+    images_per_s: float  # pool images per second (2 views each) over the training time so far
+
+
+@dataclass(frozen=True, eq=False)
+class EvalEvent:
+    """The frozen representation phi(x) scored on the held-out evaluation set.
+
+    Labels are used here, for monitoring only; they never enter the training step.
+    """
+
+    step: int  # optimisation steps done when evaluated (0: before training)
+    probe_accuracy: float  # linear probe (Eq. 14.1, cross-entropy) on the test images
+    knn_accuracy: float  # k-nearest neighbours (cosine) on the test images
+    pca: torch.Tensor  # (P, 2) float32: PCA of phi(x) of the first P test images
+    labels: torch.Tensor  # (P,) int64: their classes, to colour the scatter
+    indices: torch.Tensor  # (P,) int64: their rows in evaluation_data(config)[1]
+
+
+@dataclass(frozen=True, eq=False)
+class DoneEvent:
+    """Last event, after the final step (not sent when the caller stops early)."""
+
+    step: int  # steps done (= total_steps)
+    model: SimCLRModel  # the trained model, in eval mode
+    loss: float  # mean loss of the last min(20, steps) steps
+    probe_accuracy: float | None  # of the last evaluation; None without evaluation
+    knn_accuracy: float | None
+    seconds: float  # wall-clock time of the run, evaluations included
+
+
+Event = StartEvent | StepEvent | EvalEvent | DoneEvent
+
+
+# ============================================================================ data
+def pretraining_data(config: SimCLRConfig) -> ShapesData:
+    """The unlabelled pool: ``config.n_images`` Shapes drawn with ``config.data_seed``.
+
+    Returned as ShapesData (labels included, shared and cached per process), but the
+    training loop only ever reads ``.images``.
+    """
+    return cached_shapes(
+        config.n_images, config.data_seed, config.image_size, PRESETS[config.shapes_preset]
+    )
+
+
+def evaluation_data(config: SimCLRConfig) -> tuple[ShapesData, ShapesData]:
+    """Held-out monitoring sets: (labelled, test).
+
+    ``labelled`` has exactly ``probe_per_class`` images of each class (seed ``eval_seed``),
+    ``test`` has ``eval_images`` images (seed ``eval_seed + 1``); neither overlaps the pool.
+    """
+    shapes = PRESETS[config.shapes_preset]
+    labelled = cached_shapes(
+        config.probe_per_class * NUM_CLASSES, config.eval_seed, config.image_size, shapes
+    )
+    test = cached_shapes(config.eval_images, config.eval_seed + 1, config.image_size, shapes)
+    return labelled, test
+
+
+# ============================================================================ loss
+def contrastive_loss(
+    z_hat: torch.Tensor, z_tilde: torch.Tensor, loss: str, temperature: float
+) -> torch.Tensor:
+    """The pretraining loss on the projections of the two views, as a mean over anchors.
+
+    - ``"nt_xent"``: the SimCLR paper's NT-Xent (:func:`fmcore.losses.nt_xent_loss`):
+      cosine similarities over temperature, 2B anchors with 2B-1 candidates each.
+    - ``"notes"``: the notes' SIMCLR loss (Section 14.2, :func:`fmcore.losses.simclr_loss`),
+      raw dot products, B anchors with the B second views as candidates, applied to
+      ``u = z / (|z| sqrt(temperature))``. Then ``u_hat_i . u_tilde_j = cos(z_hat_i,
+      z_tilde_j) / temperature``: this *is* the notes' formula, with phi_theta ending in a
+      fixed (parameter-free) normalisation layer. Without it, raw dot products of unbounded
+      embeddings let the loss fall by inflating norms rather than by arranging directions,
+      and training is unstable. Reported divided by B (the notes sum over the B anchors).
+    """
+    if loss == "nt_xent":
+        return nt_xent_loss(z_hat, z_tilde, temperature)
+    if loss == "notes":
+        scale = 1.0 / math.sqrt(temperature)
+        u_hat = F.normalize(z_hat, dim=1) * scale  # (B, d), |u| = 1 / sqrt(tau)
+        u_tilde = F.normalize(z_tilde, dim=1) * scale  # (B, d)
+        return simclr_loss(u_hat, u_tilde, reduction="mean")
+    raise SettingError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}.")
+
+
+def _learning_rate(config: SimCLRConfig, step: int) -> float:
+    """Rate for step ``step`` (1-based): linear warm-up, then cosine decay or constant."""
+    peak = config.learning_rate
+    warm = min(config.warmup_steps, config.steps - 1)
+    if warm > 0 and step <= warm:
+        return peak * step / (warm + 1)
+    if config.lr_schedule == "constant":
+        return peak
+    progress = (step - warm - 1) / max(1, config.steps - warm)  # in [0, 1)
+    return peak * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def _optimizer(config: SimCLRConfig, model: nn.Module) -> torch.optim.Optimizer:
+    # No weight decay on biases and BatchNorm scales/shifts (1-D tensors), as usual.
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    rest = [p for p in model.parameters() if p.ndim <= 1]
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": rest, "weight_decay": 0.0},
+    ]
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=config.learning_rate)
+    if config.optimizer == "adam":
+        return torch.optim.Adam(groups, lr=config.learning_rate)
+    return torch.optim.SGD(groups, lr=config.learning_rate, momentum=0.9, nesterov=True)
+
+
+# ============================================================================ the loop
+def _check_model(model: object, config: SimCLRConfig) -> SimCLRModel:
+    if not isinstance(model, SimCLRModel):
+        raise SettingError(f"model must be a SimCLRModel, got {type(model).__name__}.")
+    have = getattr(model.encoder, "config", None)
+    if have != config.encoder:
+        raise SettingError(
+            f"The model was built for {have}, but the settings ask for {config.encoder}."
+        )
+    if not all(p.requires_grad for p in model.parameters()):
+        raise SettingError(
+            "This model is frozen (a loaded checkpoint, possibly shared by every user of the "
+            "server): train a copy instead, copy.deepcopy(model).requires_grad_(True)."
+        )
+    return model
+
+
+def _diverged(step: int) -> SettingError:
+    return SettingError(
+        f"Training diverged at step {step}: the embeddings or the loss became NaN or "
+        "infinite. Lower the learning rate (or raise the temperature) and train again."
+    )
+
+
+def pretrain_simclr(
+    config: SimCLRConfig,
+    generator: torch.Generator | None = None,
+    model: SimCLRModel | None = None,
+) -> Iterator[Event]:
+    """SimCLR pretraining (notes Section 14.2; Chen et al. 2020), one event at a time.
+
+    Each step takes the next B images of a random permutation of the unlabelled pool (a new
+    permutation every epoch), draws two augmentations x_hat, x_tilde of each, computes
+    ``z = g(phi_theta(x))`` for the 2B views in one batch and takes one optimiser step on
+    :func:`contrastive_loss`. Pool labels are never read.
+
+    Args:
+        config: the settings (:class:`SimCLRConfig`).
+        generator: all randomness of the run (initial weights when ``model`` is None, then
+            the epoch permutations and augmentations) comes from it, in that order; None
+            uses ``torch.Generator().manual_seed(config.seed)``. The same generator state
+            and settings give the same losses, step by step (on the same machine and number
+            of torch threads).
+        model: a SimCLRModel to continue training (its weights are the start; the optimiser
+            state starts afresh); None creates one with :func:`make_simclr_model`.
+
+    Yields:
+        StartEvent, then per step a StepEvent, with an EvalEvent at step 0, every
+        ``eval_every`` steps and after the last step (none if ``eval_every`` is 0), and a
+        DoneEvent at the end. The model is updated in place and is the object in the
+        StartEvent and DoneEvent: stopping the iteration at any point keeps the weights
+        learned so far. When the loop ends or is closed, the model is left in eval mode.
+
+    The evaluations draw from their own generator, seeded once from ``generator`` at the
+    start, so how often one evaluates does not change the training trajectory.
+    """
+    if not isinstance(config, SimCLRConfig):
+        raise SettingError(f"config must be a SimCLRConfig, got {type(config).__name__}.")
+    if generator is None:
+        generator = torch.Generator().manual_seed(config.seed)
+    elif not isinstance(generator, torch.Generator):
+        raise SettingError(f"generator must be a torch.Generator, got {generator!r}.")
+    g = generator
+    if model is None:
+        model = make_simclr_model(config.encoder, g)
+    model = _check_model(model, config)
+    eval_seed = int(torch.randint(0, MAX_SEED, (1,), generator=g))
+
+    images = pretraining_data(config).images  # (N, 3, S, S) uint8; labels never read
+    N, B = images.shape[0], config.batch_size
+    steps_per_epoch = config.steps_per_epoch
+    optimizer = _optimizer(config, model)
+    start = time.perf_counter()
+    train_seconds = 0.0
+    recent: list[float] = []
+    last_eval: EvalEvent | None = None
+
+    def evaluate(step: int) -> EvalEvent:
+        return evaluate_representation(
+            model.encoder, config, step, torch.Generator().manual_seed(eval_seed)
+        )
+
+    try:
+        yield StartEvent(model, config.steps, steps_per_epoch, N)
+        if config.eval_every:
+            last_eval = evaluate(0)
+            yield last_eval
+        order = torch.empty(0, dtype=torch.int64)
+        for step in range(1, config.steps + 1):
+            t0 = time.perf_counter()
+            position = (step - 1) % steps_per_epoch
+            if position == 0:
+                order = torch.randperm(N, generator=g)  # (N,)
+            idx = order[position * B : (position + 1) * B]  # (B,)
+            x = to_float(images[idx])  # (B, 3, S, S) in [0, 1]
+            x_hat, x_tilde, _, _ = two_views(x, config.augment, g)  # (B, 3, S, S) each
+            model.train()
+            z = model(torch.cat([x_hat, x_tilde]))  # (2B, d)
+            if not bool(torch.isfinite(z).all()):
+                raise _diverged(step)
+            loss = contrastive_loss(z[:B], z[B:], config.loss, config.temperature)
+            if not bool(torch.isfinite(loss)):
+                raise _diverged(step)
+            lr = _learning_rate(config, step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            value = float(loss.detach())
+            train_seconds += time.perf_counter() - t0
+            recent = (recent + [value])[-20:]
+            yield StepEvent(
+                step=step,
+                total_steps=config.steps,
+                epoch=(step - 1) // steps_per_epoch + 1,
+                loss=value,
+                learning_rate=lr,
+                images_per_s=step * B / max(train_seconds, 1e-9),
+            )
+            if config.eval_every and (step % config.eval_every == 0 or step == config.steps):
+                last_eval = evaluate(step)
+                yield last_eval
+        model.eval()
+        yield DoneEvent(
+            step=config.steps,
+            model=model,
+            loss=sum(recent) / len(recent),
+            probe_accuracy=None if last_eval is None else last_eval.probe_accuracy,
+            knn_accuracy=None if last_eval is None else last_eval.knn_accuracy,
+            seconds=time.perf_counter() - start,
+        )
+    finally:
+        model.eval()
+
+
+# ============================================================================ evaluation
+def _check_features(name: str, z: object, rows: int | None = None) -> torch.Tensor:
+    if not isinstance(z, torch.Tensor) or z.ndim != 2 or not z.is_floating_point():
+        raise SettingError(f"{name} must be a float tensor of shape (N, m).")
+    if z.shape[0] < 1 or z.shape[1] < 1:
+        raise SettingError(f"{name} needs at least one row and one column, got {tuple(z.shape)}.")
+    if rows is not None and z.shape[0] != rows:
+        raise SettingError(f"{name} has {z.shape[0]} rows; expected {rows}.")
+    if not bool(torch.isfinite(z).all()):
+        raise SettingError(f"{name} contains NaN or infinite values.")
+    return z
+
+
+def _check_labels(name: str, y: object, rows: int) -> torch.Tensor:
+    if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.dtype != torch.int64:
+        raise SettingError(f"{name} must be an int64 tensor of shape (N,).")
+    if y.shape[0] != rows:
+        raise SettingError(f"{name} has {y.shape[0]} labels for {rows} rows of features.")
+    if bool((y < 0).any()):
+        raise SettingError(f"{name} must be class indices >= 0.")
+    return y
+
+
+def _images_as_float(images: object) -> torch.Tensor:
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 3:
+        raise SettingError("images must be a tensor of shape (N, 3, H, W).")
+    if images.dtype == torch.uint8:
+        return to_float(images)
+    if not images.is_floating_point():
+        raise SettingError(f"images must be uint8 or float in [0, 1], got {images.dtype}.")
+    return images.float()
+
+
+def embed(encoder: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """phi(x) for every image: (N, 3, S, S) uint8 (or float in [0, 1]) -> (N, m) float32.
+
+    Runs in eval mode (BatchNorm uses its running statistics, so each image's features do
+    not depend on the others) under ``torch.no_grad``, ``batch_size`` images at a time, and
+    puts the encoder back in the mode it was in.
+    """
+    batch_size = bounded_int("batch size", batch_size, 1, MAX_EMBED_BATCH)
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[0] < 1:
+        raise SettingError("images must be a tensor of shape (N, 3, H, W) with N >= 1.")
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        with torch.no_grad():
+            parts = [
+                encoder(_images_as_float(images[i : i + batch_size])).float()
+                for i in range(0, images.shape[0], batch_size)
+            ]
+    finally:
+        encoder.train(was_training)
+    return torch.cat(parts)  # (N, m)
+
+
+def raw_pixel_features(images: torch.Tensor) -> torch.Tensor:
+    """The baseline representation phi(x) = x: pixels in [0, 1], flattened to (N, 3 H W)."""
+    return _images_as_float(images).flatten(1)
+
+
+def knn_accuracy(
+    train_z: torch.Tensor,
+    train_y: torch.Tensor,
+    test_z: torch.Tensor,
+    test_y: torch.Tensor,
+    k: int = 5,
+) -> float:
+    """Accuracy of a k-nearest-neighbour classifier with cosine similarity.
+
+    Each test point takes the majority class of its k most cosine-similar training points;
+    a tie is broken by the larger total similarity of the tied classes' neighbours.
+    train_z (n, m), train_y (n,) int64, test_z (t, m), test_y (t,) int64.
+    """
+    train_z = _check_features("train_z", train_z)
+    test_z = _check_features("test_z", test_z)
+    train_y = _check_labels("train_y", train_y, train_z.shape[0])
+    test_y = _check_labels("test_y", test_y, test_z.shape[0])
+    if train_z.shape[1] != test_z.shape[1]:
+        raise SettingError("train_z and test_z must have the same number of columns.")
+    k = bounded_int("k", k, 1, train_z.shape[0])
+    C = int(max(train_y.max(), test_y.max())) + 1
+    sims = F.normalize(test_z.double(), dim=1) @ F.normalize(train_z.double(), dim=1).T  # (t, n)
+    top_sim, top_idx = sims.topk(k, dim=1)  # (t, k)
+    votes = F.one_hot(train_y[top_idx], C).double()  # (t, k, C)
+    # counts differ by integers; the similarity term lies in (-1/2, 1/2) and only breaks ties
+    score = votes.sum(1) + (votes * top_sim[:, :, None]).sum(1) / (2 * k + 1)  # (t, C)
+    return float((score.argmax(1) == test_y).double().mean())
+
+
+def _standardise(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both sets shifted and scaled by the training set's per-feature mean and std."""
+    mean = train.mean(0, keepdim=True)
+    std = train.std(0, unbiased=False, keepdim=True).clamp_min(1e-6)
+    return (train - mean) / std, (test - mean) / std
+
+
+def fit_linear_probe(
+    train_z: torch.Tensor,
+    train_y: torch.Tensor,
+    steps: int,
+    generator: torch.Generator,
+    num_classes: int | None = None,
+    weight_decay: float = 1e-3,
+    learning_rate: float = 0.05,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Multinomial logistic regression on frozen features (Eq. 14.1, cross-entropy loss).
+
+    Minimises ``(1/n) sum_i CE(y_i, W^T z_i + b) + weight_decay |W|^2`` over W (m, C) and b
+    (C,) with ``steps`` full-batch Adam steps from small random weights drawn from
+    ``generator``. The features are used as given (standardise them first). Returns (W, b).
+    """
+    train_z = _check_features("train_z", train_z)
+    train_y = _check_labels("train_y", train_y, train_z.shape[0])
+    steps = bounded_int("probe steps", steps, 1, MAX_PROBE_STEPS)
+    if not isinstance(generator, torch.Generator):
+        raise SettingError(f"generator must be a torch.Generator, got {generator!r}.")
+    C = int(train_y.max()) + 1 if num_classes is None else num_classes
+    z = train_z.detach().float()
+    m = z.shape[1]
+    W = (0.01 * torch.randn(m, C, generator=generator)).requires_grad_()  # (m, C)
+    b = torch.zeros(C, requires_grad=True)  # (C,)
+    opt = torch.optim.Adam([W, b], lr=learning_rate)
+    with torch.enable_grad():
+        for _ in range(steps):
+            logits = z @ W + b  # (n, C)
+            loss = F.cross_entropy(logits, train_y) + weight_decay * (W * W).sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return W.detach(), b.detach()
+
+
+def linear_probe_accuracy(
+    train_z: torch.Tensor,
+    train_y: torch.Tensor,
+    test_z: torch.Tensor,
+    test_y: torch.Tensor,
+    steps: int = 200,
+    generator: torch.Generator | None = None,
+) -> float:
+    """Test accuracy of a linear probe w^T phi(x) trained on frozen features (Eq. 14.1).
+
+    The features are standardised with the training set's per-feature mean and standard
+    deviation, then :func:`fit_linear_probe` fits a multinomial logistic regression (the
+    cross-entropy version of Eq. 14.1 with one weight vector per class).
+    ``generator`` draws the probe's initial weights (None: seed 0).
+    """
+    train_z = _check_features("train_z", train_z)
+    test_z = _check_features("test_z", test_z)
+    train_y = _check_labels("train_y", train_y, train_z.shape[0])
+    test_y = _check_labels("test_y", test_y, test_z.shape[0])
+    if train_z.shape[1] != test_z.shape[1]:
+        raise SettingError("train_z and test_z must have the same number of columns.")
+    g = generator if generator is not None else torch.Generator().manual_seed(0)
+    a, t = _standardise(train_z.double(), test_z.double())
+    C = int(max(train_y.max(), test_y.max())) + 1
+    W, b = fit_linear_probe(a.float(), train_y, steps, g, num_classes=C)
+    predictions = (t.float() @ W + b).argmax(1)
+    return float((predictions == test_y).double().mean())
+
+
+def pca_2d(z: torch.Tensor) -> torch.Tensor:
+    """The first two principal components of the rows of z: (N, m) -> (N, 2) float32.
+
+    Centres the rows, takes ``torch.linalg.svd`` of the centred matrix and projects on the
+    two leading right singular vectors. Singular vectors are defined up to sign, and the
+    sign an SVD routine returns is arbitrary; here each direction is flipped so that its
+    entry of largest absolute value is positive, which fixes the picture from call to call
+    (and does not depend on the order of the rows). Columns beyond the rank are 0.
+    """
+    z = _check_features("z", z).detach().double()
+    zc = z - z.mean(0, keepdim=True)  # (N, m)
+    out = torch.zeros(z.shape[0], 2, dtype=torch.float64)
+    if z.shape[0] < 2:
+        return out.float()
+    _, S, Vh = torch.linalg.svd(zc, full_matrices=False)  # Vh (r, m)
+    for k in range(min(2, Vh.shape[0])):
+        if S[k] <= 1e-12 * max(float(S[0]), 1e-300):
+            break
+        v = Vh[k]  # (m,)
+        v = v * torch.sign(v[v.abs().argmax()])
+        out[:, k] = zc @ v
+    return out.float()
+
+
+def evaluate_representation(
+    encoder: nn.Module, config: SimCLRConfig, step: int, generator: torch.Generator
+) -> EvalEvent:
+    """Score the frozen phi(x) on the held-out evaluation sets (labels used for this only).
+
+    Linear probe (standardised features, ``config.probe_steps`` steps) and kNN
+    (``config.knn_k``, cosine) trained on the ``probe_per_class`` labelled images per class
+    and tested on the ``eval_images`` test images; PCA of the first ``pca_points`` test
+    embeddings.
+    """
+    labelled, test = evaluation_data(config)
+    train_z = embed(encoder, labelled.images)  # (n, m)
+    test_z = embed(encoder, test.images)  # (t, m)
+    probe = linear_probe_accuracy(
+        train_z, labelled.labels, test_z, test.labels, config.probe_steps, generator
+    )
+    knn = knn_accuracy(train_z, labelled.labels, test_z, test.labels, config.knn_k)
+    P = config.pca_points
+    return EvalEvent(
+        step=step,
+        probe_accuracy=probe,
+        knn_accuracy=knn,
+        pca=pca_2d(test_z[:P]),
+        labels=test.labels[:P].clone(),
+        indices=torch.arange(P),
+    )

@@ -1,0 +1,123 @@
+"""Lesson: pretrain an encoder with SimCLR and watch its representation organise itself."""
+
+import streamlit as st
+
+from fmcore import plots
+from fmcore.augment import AugmentConfig
+from fmcore.data.shapes import CLASS_NAMES, to_pil
+from fmcore.errors import FMError
+from fmcore.pretrain import (
+    DoneEvent,
+    EvalEvent,
+    SimCLRConfig,
+    StartEvent,
+    StepEvent,
+    evaluation_data,
+    pretrain_simclr,
+)
+from ui import models, runner, state
+from ui.charts import plot
+from ui.widgets import columns, init_state
+
+RUN = "pt_run"
+LEARNING_RATES = (3e-4, 1e-3, 3e-3, 6e-3, 1e-2)
+LOSSES = {"nt_xent": "NT-Xent (paper)", "notes": "The notes' loss"}
+
+
+def keep_model(event):
+    return event.model if isinstance(event, StartEvent | DoneEvent) else None
+
+
+def draw(run: runner.Run, final: bool = False) -> None:
+    steps, evals = run.of_type(StepEvent), run.of_type(EvalEvent)
+    tag = "final" if final else len(run.events)  # live redraws happen in one script run
+    left, right = columns(2, large)
+    with left:
+        curve = {"loss": ([e.step for e in steps], [e.loss for e in steps])}
+        plot(plots.loss_curves_figure(curve, title="Pretraining loss", x_title="step",
+                                      y_title="contrastive loss", log_y=False, large=large),
+             f"pt_loss_{tag}")
+    with right:
+        accuracy = {"linear probe": ([e.step for e in evals], [e.probe_accuracy for e in evals]),
+                    "k-NN": ([e.step for e in evals], [e.knn_accuracy for e in evals])}
+        plot(plots.loss_curves_figure(accuracy, title="Monitored accuracy (held-out labels)",
+                                      x_title="step", y_title="accuracy", log_y=False,
+                                      large=large), f"pt_acc_{tag}")
+    if not evals:
+        return
+    last = evals[-1]
+    names = [CLASS_NAMES[int(k)] for k in last.labels]
+    scatter = plots.scatter_2d_figure(last.pca, last.labels, CLASS_NAMES, large=large,
+                                      title=f"φ(x) of held-out images, PCA, step {last.step}",
+                                      hover=[f"{n} (image {int(i)})" for n, i in
+                                             zip(names, last.indices, strict=True)])
+    if not final:
+        plot(scatter, f"pt_pca_{tag}")
+        return
+    picked = st.plotly_chart(scatter, key="pt_pca", theme=None, on_select="rerun",
+                             selection_mode=("box", "lasso", "points"))
+    chosen = [p["point_index"] for p in picked.selection.points] if picked else []
+    if chosen:
+        order = [i for k in range(len(CLASS_NAMES)) for i, y in enumerate(last.labels) if y == k]
+        test = evaluation_data(config)[1]
+        rows = [int(last.indices[order[c]]) for c in chosen[:24]]
+        st.image([to_pil(test.images, r) for r in rows], width=64,
+                 caption=[CLASS_NAMES[int(test.labels[r])] for r in rows])
+    else:
+        st.caption("Select points (box or lasso) to see their images.")
+    marks = [(e.step, sum(s.loss for s in steps if e.step - 10 < s.step <= e.step) /
+              max(1, sum(1 for s in steps if e.step - 10 < s.step <= e.step)), e.probe_accuracy)
+             for e in evals if e.step > 0]
+    if len(marks) > 1:
+        plot(plots.interface_figure([m[1] for m in marks], [m[2] for m in marks],
+                                    [m[0] for m in marks], large=large), "pt_interface")
+
+
+init_state({"pt_preset": "standard", "pt_strength": 1.0, "pt_batch": 128, "pt_steps": 300,
+            "pt_lr": 3e-3, "pt_loss": "nt_xent", "pt_tau": 0.2})
+large = state.classroom()
+st.title("Pretraining live")
+st.markdown("**Can a network learn what a star is without ever being told?** SimCLR trains "
+            "φθ only to match two views of each image. Watch held-out images sort themselves "
+            "by class, although no label is ever used for training.")
+st.info("Try this: press **Train** and watch the PCA scatter split into clusters. Then set "
+        "the augmentation strength to 0 and train again: without augmentations there is "
+        "nothing to learn.", icon=":material/lightbulb:")
+c1, c2, c3 = columns(3, large)
+c1.selectbox("Shapes", ["clean", "standard", "cluttered"], key="pt_preset",
+             help="How much background clutter the images have.")
+c1.slider("Augmentation strength", 0.0, 2.0, step=0.1, key="pt_strength")
+c2.select_slider("Batch size B", [32, 64, 128, 256], key="pt_batch")
+c2.select_slider("Steps", [50, 100, 200, 300, 500, 1000, 2000], key="pt_steps")
+c3.select_slider("Learning rate", LEARNING_RATES, key="pt_lr")
+c3.radio("Loss", list(LOSSES), format_func=LOSSES.get, key="pt_loss", horizontal=True)
+c3.slider("Temperature τ", 0.05, 2.0, step=0.05, key="pt_tau")
+
+ss, s = st.session_state, st.session_state.pt_strength
+try:
+    config = SimCLRConfig.classroom(
+        shapes_preset=ss.pt_preset, batch_size=ss.pt_batch, steps=ss.pt_steps,
+        learning_rate=ss.pt_lr, loss=ss.pt_loss, temperature=ss.pt_tau, seed=state.seed(),
+        augment=AugmentConfig(crop_strength=0.7 * s, flip_strength=min(s, 1.0),
+                              color_strength=s, grayscale_strength=min(2 * s, 2.0),
+                              blur_strength=0.0))  # at strength 1: what trained the asset
+except FMError as error:
+    st.error(str(error))
+    st.stop()
+st.caption(f"{config.n_images} unlabelled images, {config.epochs:.1f} epochs; labels of "
+           f"{config.eval_images} held-out images are used only to monitor.")
+
+if st.button("Train", key="btn_pt_train", type="primary", icon=":material/play_arrow:"):
+    run = runner.train(RUN, lambda: pretrain_simclr(config, state.generator()),
+                       total_steps=config.steps, draw=draw, result=keep_model,
+                       label="Pretraining")
+else:
+    run = runner.current(RUN)
+    if run is not None:
+        draw(run, final=True)
+if run is not None:
+    runner.show_outcome(run)
+    if run.result is not None and run.step > 0:
+        models.offer("SimCLR, trained in this session", run.result,
+                     f"{run.step} steps of SimCLR on {config.n_images} shapes")
+        st.caption("This encoder is now offered to the adaptation lesson.")

@@ -1,0 +1,38 @@
+"""The live-pretraining lesson through AppTest (a short run with the page's own controls)."""
+
+import pytest
+
+from tests.app.helpers import figures
+
+PAGE = "lessons/pretraining.py"
+
+
+@pytest.fixture
+def pt(app):
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_opens_without_training_and_says_what_labels_are_for(pt):
+    assert not figures(pt)  # training starts only when asked
+    assert any("used only to monitor" in c.value for c in pt.caption)
+
+
+def test_a_short_training_fills_the_charts_keeps_the_model_and_offers_it(pt):
+    pt.select_slider(key="pt_steps").set_value(50).run()
+    pt.select_slider(key="pt_batch").set_value(32).run()
+    pt.button(key="btn_pt_train").click().run()
+    assert not pt.exception and not pt.error
+    assert any("Finished 50 steps" in s.value for s in pt.success)
+    shown = figures(pt)
+    loss = shown["Pretraining loss"]["data"][0]
+    assert len(loss["x"]) == 50 and all(v == v for v in loss["y"])
+    accuracy = shown["Monitored accuracy (held-out labels)"]["data"][0]
+    assert accuracy["x"] == [0, 50] and all(0 <= a <= 1 for a in accuracy["y"])
+    assert any(t.startswith("φ(x) of held-out images") for t in shown)
+    run = pt.session_state["pt_run"]
+    assert run.status == "done" and run.result is not None
+    assert "SimCLR, trained in this session" in pt.session_state["trained_models"]
+    pt.run()  # the next rerun redraws the finished run from the session
+    assert "Pretraining loss" in figures(pt) and not pt.exception
