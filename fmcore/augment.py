@@ -72,7 +72,7 @@ import torch
 import torch.nn.functional as F
 
 from fmcore.errors import SettingError
-from fmcore.validate import bounded_int, finite_float
+from fmcore.validate import bounded_int, check_generator, finite_float
 
 __all__ = [
     "MAX_BATCH",
@@ -401,15 +401,6 @@ class AugmentParams:
 
 
 # ============================================================================ sampling
-def _check_generator(generator: object) -> torch.Generator:
-    if not isinstance(generator, torch.Generator):
-        raise SettingError(
-            "Pass a torch.Generator (for example torch.Generator().manual_seed(0)): the global "
-            f"random generator is shared by every user of the server. Got {generator!r}."
-        )
-    return generator
-
-
 def _check_config(config: object) -> AugmentConfig:
     if not isinstance(config, AugmentConfig):
         raise SettingError(f"config must be an AugmentConfig, got {type(config).__name__}.")
@@ -434,7 +425,7 @@ def sample_params(
     """
     B = bounded_int("batch_size", batch_size, 1, MAX_BATCH)
     config = _check_config(config)
-    generator = _check_generator(generator)
+    generator = check_generator(generator)
     u = torch.rand(B, _N_UNIFORMS, generator=generator)  # (B, 35) in [0, 1)
 
     # --- random resized crop: fractions of the input's width and height

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from fmcore.errors import SettingError
-from fmcore.validate import bounded_int
+from fmcore.validate import bounded_int, check_generator
 
 __all__ = [
     "ClassifierModel",
@@ -108,15 +108,6 @@ class EncoderConfig:
 
 
 # ============================================================================ init
-def _check_generator(generator: object) -> torch.Generator:
-    if not isinstance(generator, torch.Generator):
-        raise SettingError(
-            "Pass a torch.Generator (for example torch.Generator().manual_seed(0)): the global "
-            f"random generator is shared by every user of the server. Got {generator!r}."
-        )
-    return generator
-
-
 def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
     """(Re)initialise every parameter and buffer of ``module`` in place from ``generator``.
 
@@ -127,7 +118,7 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
     Works on modules whose tensors were created on the ``meta`` device and then given
     storage with ``to_empty``. Returns ``module``.
     """
-    g = _check_generator(generator)
+    g = check_generator(generator)
     with torch.no_grad():
         for m in module.modules():
             if isinstance(m, nn.Conv2d):
@@ -329,12 +320,12 @@ def drop_last_layer(model: ClassifierModel) -> nn.Module:
 # ============================================================================ builders
 def make_encoder(config: EncoderConfig, generator: torch.Generator) -> ConvEncoder:
     """A freshly initialised phi_theta; the same generator state gives the same weights."""
-    return ConvEncoder(config, _check_generator(generator))
+    return ConvEncoder(config, check_generator(generator))
 
 
 def make_simclr_model(config: EncoderConfig, generator: torch.Generator) -> SimCLRModel:
     """Encoder then projection head, both initialised from ``generator`` (in that order)."""
-    g = _check_generator(generator)
+    g = check_generator(generator)
     encoder = ConvEncoder(config, g)
     head = ProjectionHead(config.representation_dim, config.projection_dim, g)
     return SimCLRModel(encoder, head)
@@ -344,5 +335,5 @@ def make_classifier(
     config: EncoderConfig, num_classes: int, generator: torch.Generator
 ) -> ClassifierModel:
     """Encoder then last layer U, both initialised from ``generator`` (in that order)."""
-    g = _check_generator(generator)
+    g = check_generator(generator)
     return ClassifierModel(ConvEncoder(config, g), num_classes, g)

@@ -37,3 +37,19 @@ def bounded_int(name: str, value: object, low: int, high: int) -> int:
     if not low <= int(number) <= high:
         raise SettingError(f"{name} must be between {low} and {high}, got {int(number)}.")
     return int(number)
+
+
+def check_generator(generator: object):
+    """``generator`` if it is a ``torch.Generator``, else a SettingError.
+
+    Every random function takes one (rule 4 of DESIGN.md): all users of a Streamlit server
+    share one process, so the global generator must never be used or seeded.
+    """
+    import torch  # here: importing fmcore.validate must stay cheap for the home page
+
+    if not isinstance(generator, torch.Generator):
+        raise SettingError(
+            "Pass a torch.Generator (for example torch.Generator().manual_seed(0)): the global "
+            f"random generator is shared by every user of the server. Got {generator!r}."
+        )
+    return generator
