@@ -218,16 +218,19 @@ def loss_curves_figure(
     x_title: str,
     y_title: str = "loss l(θ)",
     log_y: bool = True,
+    y_range: tuple[float, float] | None = None,
     large: bool = False,
 ) -> go.Figure:
-    """One line per named curve {name: (x, y)}, in palette order; log y-axis by default."""
+    """One line per named curve {name: (x, y)}, in palette order; log y-axis by default.
+
+    Curves of few points (evaluations) get markers, so a single point is still visible."""
     fig = go.Figure()
     for i, (name, (x, y)) in enumerate(curves.items()):
         fig.add_trace(
             go.Scatter(
                 x=[float(v) for v in x],
                 y=[float(v) for v in y],
-                mode="lines",
+                mode="lines" if len(x) > 30 else "lines+markers",
                 name=name,
                 line={"color": series_colour(i), "width": 3,
                       "dash": ("solid", "dash", "dot")[i % 3]},  # not colour alone
@@ -237,6 +240,8 @@ def loss_curves_figure(
     fig.update_layout(height=380, showlegend=True)
     if log_y:
         fig.update_yaxes(type="log")
+    if y_range is not None:
+        fig.update_yaxes(range=list(y_range))
     return fig
 
 

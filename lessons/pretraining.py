@@ -42,7 +42,7 @@ def draw(run: runner.Run, final: bool = False) -> None:
                     "k-NN": ([e.step for e in evals], [e.knn_accuracy for e in evals])}
         plot(plots.loss_curves_figure(accuracy, title="Monitored accuracy (held-out labels)",
                                       x_title="step", y_title="accuracy", log_y=False,
-                                      large=large), f"pt_acc_{tag}")
+                                      y_range=(0.0, 1.0), large=large), f"pt_acc_{tag}")
     if not evals:
         return
     last = evals[-1]

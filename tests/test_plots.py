@@ -87,3 +87,9 @@ def test_classroom_mode_enlarges_type():
     small = plots.loss_curves_figure({"a": ([0], [1])}, title="t", x_title="x")
     large = plots.loss_curves_figure({"a": ([0], [1])}, title="t", x_title="x", large=True)
     assert large.layout.font.size > small.layout.font.size
+
+
+def test_short_curves_get_markers_so_one_evaluation_is_visible():
+    fig = plots.loss_curves_figure({"probe": ([0], [0.12])}, title="t", x_title="step",
+                                   log_y=False, y_range=(0.0, 1.0))
+    assert "markers" in fig.data[0].mode and list(fig.layout.yaxis.range) == [0.0, 1.0]
