@@ -529,6 +529,17 @@ def _check_labels(name: str, y: object, rows: int) -> torch.Tensor:
     return y
 
 
+def _check_split(train_z, train_y, test_z, test_y) -> tuple[torch.Tensor, ...]:
+    """Features and labels of a train/test split, checked together (SettingError if not)."""
+    train_z = _check_features("train_z", train_z)
+    test_z = _check_features("test_z", test_z)
+    train_y = _check_labels("train_y", train_y, train_z.shape[0])
+    test_y = _check_labels("test_y", test_y, test_z.shape[0])
+    if train_z.shape[1] != test_z.shape[1]:
+        raise SettingError("train_z and test_z must have the same number of columns.")
+    return train_z, train_y, test_z, test_y
+
+
 def _images_as_float(images: object) -> torch.Tensor:
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 3:
         raise SettingError("images must be a tensor of shape (N, 3, H, W).")
@@ -580,12 +591,7 @@ def knn_accuracy(
     a tie is broken by the larger total similarity of the tied classes' neighbours.
     train_z (n, m), train_y (n,) int64, test_z (t, m), test_y (t,) int64.
     """
-    train_z = _check_features("train_z", train_z)
-    test_z = _check_features("test_z", test_z)
-    train_y = _check_labels("train_y", train_y, train_z.shape[0])
-    test_y = _check_labels("test_y", test_y, test_z.shape[0])
-    if train_z.shape[1] != test_z.shape[1]:
-        raise SettingError("train_z and test_z must have the same number of columns.")
+    train_z, train_y, test_z, test_y = _check_split(train_z, train_y, test_z, test_y)
     k = bounded_int("k", k, 1, train_z.shape[0])
     C = int(max(train_y.max(), test_y.max())) + 1
     sims = F.normalize(test_z.double(), dim=1) @ F.normalize(train_z.double(), dim=1).T  # (t, n)
@@ -654,12 +660,7 @@ def linear_probe_accuracy(
     cross-entropy version of Eq. 14.1 with one weight vector per class).
     ``generator`` draws the probe's initial weights (None: seed 0).
     """
-    train_z = _check_features("train_z", train_z)
-    test_z = _check_features("test_z", test_z)
-    train_y = _check_labels("train_y", train_y, train_z.shape[0])
-    test_y = _check_labels("test_y", test_y, test_z.shape[0])
-    if train_z.shape[1] != test_z.shape[1]:
-        raise SettingError("train_z and test_z must have the same number of columns.")
+    train_z, train_y, test_z, test_y = _check_split(train_z, train_y, test_z, test_y)
     g = generator if generator is not None else torch.Generator().manual_seed(0)
     a, t = _standardise(train_z.double(), test_z.double())
     C = int(max(train_y.max(), test_y.max())) + 1
