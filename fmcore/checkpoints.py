@@ -31,14 +31,24 @@ from typing import Any
 import torch
 from torch import nn
 
-from fmcore.encoders import ConvEncoder, EncoderConfig, SimCLRModel, make_simclr_model
+from fmcore.encoders import (
+    ConvEncoder,
+    EncoderConfig,
+    SimCLRModel,
+    make_encoder,
+    make_simclr_model,
+)
 from fmcore.errors import CheckpointError, FMError
 
 __all__ = [
     "ASSETS",
+    "ENCODER_KIND",
+    "PRETEXT_ASSET",
+    "SUPERVISED_ASSET",
     "MAX_CHECKPOINT_BYTES",
     "SIMCLR_ASSET",
     "SIMCLR_KIND",
+    "build_encoder",
     "build_simclr_model",
     "checkpoint_bytes",
     "load_checkpoint",
@@ -52,6 +62,9 @@ __all__ = [
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 SIMCLR_ASSET = ASSETS / "simclr_shapes.pt"
 SIMCLR_KIND = "simclr"  # a SimCLRModel: encoder phi and projection head g
+ENCODER_KIND = "encoder"  # a bare ConvEncoder phi (supervised or pretext pretraining)
+SUPERVISED_ASSET = ASSETS / "supervised_shapes.pt"
+PRETEXT_ASSET = ASSETS / "rotation_shapes.pt"
 
 FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 20 * 2**20  # weights file, on disk or uploaded (the assets are ~1 MB)
@@ -318,7 +331,25 @@ def load_simclr_model(path: str | os.PathLike[str] = SIMCLR_ASSET) -> SimCLRMode
     return model
 
 
+def build_encoder(manifest: dict[str, Any]) -> ConvEncoder:
+    """A ConvEncoder of the architecture in ``manifest["config"]["encoder"]`` (placeholder
+    weights from a fixed generator, to be overwritten by the checkpoint)."""
+    config = manifest.get("config")
+    if not isinstance(config, dict) or "encoder" not in config:
+        raise CheckpointError("The manifest's config has no 'encoder' entry.")
+    return make_encoder(
+        EncoderConfig.from_dict(config["encoder"]), torch.Generator().manual_seed(0)
+    )
+
+
 def load_encoder(path: str | os.PathLike[str] = SIMCLR_ASSET) -> ConvEncoder:
-    """phi_theta of a SimCLR checkpoint (the shipped one by default), projection head
-    dropped; frozen and in eval mode. Load it once per process and never mutate it."""
+    """phi_theta of an encoder checkpoint (the shipped SimCLR one by default), frozen and in
+    eval mode. A SimCLR checkpoint (kind "simclr") loses its projection head; a bare
+    encoder (kind "encoder": supervised pretraining with U dropped, or a pretext task with
+    k_gamma dropped) comes as it is. Load it once per process and never mutate it."""
+    kind = read_manifest(path).get("kind")
+    if kind == ENCODER_KIND:
+        model = load_checkpoint(path, ENCODER_KIND, build_encoder)
+        assert isinstance(model, ConvEncoder)
+        return model
     return load_simclr_model(path).encoder

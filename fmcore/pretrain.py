@@ -26,16 +26,22 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fmcore.augment import AugmentConfig, two_views
+from fmcore.augment import AugmentConfig, augment, two_views
 from fmcore.data.shapes import PRESETS, ShapesData, cached_shapes, to_float
-from fmcore.encoders import EncoderConfig, SimCLRModel, make_simclr_model
+from fmcore.encoders import (
+    ClassifierModel,
+    EncoderConfig,
+    SimCLRModel,
+    make_classifier,
+    make_simclr_model,
+)
 from fmcore.errors import SettingError
 from fmcore.losses import MAX_TEMPERATURE, MIN_TEMPERATURE, nt_xent_loss, simclr_loss
 from fmcore.validate import bounded_int, finite_float
@@ -44,9 +50,11 @@ __all__ = [
     "DoneEvent",
     "EvalEvent",
     "Event",
+    "PretrainConfig",
     "SimCLRConfig",
     "StartEvent",
     "StepEvent",
+    "SupervisedConfig",
     "contrastive_loss",
     "embed",
     "evaluate_representation",
@@ -56,6 +64,7 @@ __all__ = [
     "linear_probe_accuracy",
     "pca_2d",
     "pretrain_simclr",
+    "pretrain_supervised",
     "pretraining_data",
     "raw_pixel_features",
 ]
@@ -90,8 +99,10 @@ def _default_augment() -> AugmentConfig:
 
 
 @dataclass(frozen=True)
-class SimCLRConfig:
-    """Settings of one SimCLR pretraining run, checked on creation (SettingError if not).
+class PretrainConfig:
+    """Settings shared by every pretraining run on Shapes, checked on creation (SettingError
+    if not): the pool, the encoder, the optimiser, the augmentations and the monitoring.
+    :class:`SimCLRConfig` adds the contrastive loss, :class:`SupervisedConfig` the classes.
 
     Presets: :meth:`tiny` (tests, well under a second per step), :meth:`classroom` (the
     lesson page: about 30 s on two cores), :meth:`asset` (the shipped checkpoint).
@@ -117,10 +128,8 @@ class SimCLRConfig:
     optimizer: str = "adamw"  # "adamw" (default), "adam" or "sgd" (Nesterov momentum 0.9)
     lr_schedule: str = "cosine"  # "cosine" decay to 0 after warm-up, or "constant"
     warmup_steps: int = 10  # linear warm-up from 0 to learning_rate
-    # --- the pretext: augmentations and loss
+    # --- augmentations of each training image (two views for SimCLR, one for supervised)
     augment: AugmentConfig = dataclasses.field(default_factory=_default_augment)
-    loss: str = "nt_xent"  # "nt_xent" (the paper's) or "notes" (the notes' formula); see below
-    temperature: float = 0.2  # tau of both losses (0.01..100); 0.2 did a little better than 0.5
     # --- monitoring (uses labels of the held-out evaluation set only)
     eval_every: int = 50  # evaluate after every this many steps (and at 0 and the end); 0: never
     probe_per_class: int = 10  # labelled evaluation images per class for the probe and kNN
@@ -129,7 +138,7 @@ class SimCLRConfig:
     probe_steps: int = 200  # full-batch steps of the linear probe's optimiser
     knn_k: int = 5  # neighbours of the kNN classifier
     # --- randomness
-    seed: int = 0  # seeds the training generator when pretrain_simclr gets none
+    seed: int = 0  # seeds the training generator when the loop gets none
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -163,7 +172,6 @@ class SimCLRConfig:
         for name, value, allowed in (
             ("optimizer", self.optimizer, OPTIMIZERS),
             ("lr_schedule", self.lr_schedule, SCHEDULES),
-            ("loss", self.loss, LOSSES),
         ):
             if value not in allowed:
                 raise SettingError(f"{name} must be one of {', '.join(allowed)}; got {value!r}.")
@@ -175,11 +183,6 @@ class SimCLRConfig:
                 f"augment.output_size ({self.augment.output_size}) must be None or the image "
                 f"size ({size})."
             )
-        set_(
-            self,
-            "temperature",
-            finite_float("temperature", self.temperature, MIN_TEMPERATURE, MAX_TEMPERATURE),
-        )
         set_(self, "eval_every", bounded_int("eval_every", self.eval_every, 0, MAX_STEPS))
         set_(self, "probe_per_class", bounded_int("probe_per_class", self.probe_per_class, 1, 500))
         set_(self, "eval_images", bounded_int("eval_images", self.eval_images, 10, MAX_EVAL_IMAGES))
@@ -191,7 +194,7 @@ class SimCLRConfig:
 
     # ----------------------------------------------------------------- presets
     @classmethod
-    def tiny(cls, **changes: object) -> SimCLRConfig:
+    def tiny(cls, **changes: object):
         """For tests: 64 images of 16x16, a narrow encoder, batch 16, 20 steps."""
         base = cls(
             n_images=64,
@@ -210,13 +213,13 @@ class SimCLRConfig:
         return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
     @classmethod
-    def classroom(cls, **changes: object) -> SimCLRConfig:
+    def classroom(cls, **changes: object):
         """For the lesson page: 2000 images, 400 steps of 128, about 30 s on two cores."""
         base = cls(n_images=2000, steps=400, eval_every=50, eval_images=500, pca_points=300)
         return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
     @classmethod
-    def asset(cls, **changes: object) -> SimCLRConfig:
+    def asset(cls, **changes: object):
         """The shipped checkpoint ``assets/simclr_shapes.pt`` (scripts/train_assets.py):
         10 000 images, 5000 steps of 128 (64 epochs), about 5 minutes on two cores."""
         base = cls(n_images=10_000, steps=5000, eval_every=500)
@@ -238,12 +241,48 @@ class SimCLRConfig:
         return dataclasses.asdict(self)
 
 
+@dataclass(frozen=True)
+class SimCLRConfig(PretrainConfig):
+    """A SimCLR run (notes Section 14.2): the shared settings plus the contrastive loss."""
+
+    loss: str = "nt_xent"  # "nt_xent" (the paper's) or "notes" (the notes' formula); see below
+    temperature: float = 0.2  # tau of both losses (0.01..100); 0.2 did a little better than 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.loss not in LOSSES:
+            raise SettingError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}.")
+        tau = finite_float("temperature", self.temperature, MIN_TEMPERATURE, MAX_TEMPERATURE)
+        object.__setattr__(self, "temperature", tau)
+
+
+@dataclass(frozen=True)
+class SupervisedConfig(PretrainConfig):
+    """Supervised pretraining (notes Section 14.2): train U phi(x) on labelled images of
+    ``classes`` only, then keep phi. Pretraining on some classes and adapting to all ten
+    asks the question that matters: do features learned for one set of labels help with
+    labels they never saw?"""
+
+    classes: tuple[int, ...] = (0, 1, 2, 3, 4)  # Shapes classes with labels for pretraining
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        classes = tuple(self.classes) if isinstance(self.classes, (tuple, list)) else None
+        if not classes or len(set(classes)) != len(classes) or len(classes) < 2:
+            raise SettingError(
+                f"classes must list at least two different Shapes classes, got {self.classes!r}."
+            )
+        for c in classes:
+            bounded_int("class", c, 0, NUM_CLASSES - 1)
+        object.__setattr__(self, "classes", tuple(int(c) for c in sorted(classes)))
+
+
 # ============================================================================ events
 @dataclass(frozen=True, eq=False)
 class StartEvent:
     """First event: the model being trained (updated in place from now on) and the plan."""
 
-    model: SimCLRModel  # the very object trained; keep it to keep what is learned
+    model: nn.Module  # the very object trained (SimCLRModel, ClassifierModel): keep it
     total_steps: int
     steps_per_epoch: int
     n_images: int  # size of the unlabelled pool
@@ -281,7 +320,7 @@ class DoneEvent:
     """Last event, after the final step (not sent when the caller stops early)."""
 
     step: int  # steps done (= total_steps)
-    model: SimCLRModel  # the trained model, in eval mode
+    model: nn.Module  # the trained model, in eval mode
     loss: float  # mean loss of the last min(20, steps) steps
     probe_accuracy: float | None  # of the last evaluation; None without evaluation
     knn_accuracy: float | None
@@ -292,7 +331,7 @@ Event = StartEvent | StepEvent | EvalEvent | DoneEvent
 
 
 # ============================================================================ data
-def pretraining_data(config: SimCLRConfig) -> ShapesData:
+def pretraining_data(config: PretrainConfig) -> ShapesData:
     """The unlabelled pool: ``config.n_images`` Shapes drawn with ``config.data_seed``.
 
     Returned as ShapesData (labels included, shared and cached per process), but the
@@ -303,7 +342,7 @@ def pretraining_data(config: SimCLRConfig) -> ShapesData:
     )
 
 
-def evaluation_data(config: SimCLRConfig) -> tuple[ShapesData, ShapesData]:
+def evaluation_data(config: PretrainConfig) -> tuple[ShapesData, ShapesData]:
     """Held-out monitoring sets: (labelled, test).
 
     ``labelled`` has exactly ``probe_per_class`` images of each class (seed ``eval_seed``),
@@ -343,7 +382,7 @@ def contrastive_loss(
     raise SettingError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}.")
 
 
-def _learning_rate(config: SimCLRConfig, step: int) -> float:
+def _learning_rate(config: PretrainConfig, step: int) -> float:
     """Rate for step ``step`` (1-based): linear warm-up, then cosine decay or constant."""
     peak = config.learning_rate
     warm = min(config.warmup_steps, config.steps - 1)
@@ -355,7 +394,7 @@ def _learning_rate(config: SimCLRConfig, step: int) -> float:
     return peak * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def _optimizer(config: SimCLRConfig, model: nn.Module) -> torch.optim.Optimizer:
+def _optimizer(config: PretrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     # No weight decay on biases and BatchNorm scales/shifts (1-D tensors), as usual.
     decay = [p for p in model.parameters() if p.ndim > 1]
     rest = [p for p in model.parameters() if p.ndim <= 1]
@@ -374,6 +413,11 @@ def _optimizer(config: SimCLRConfig, model: nn.Module) -> torch.optim.Optimizer:
 def _check_model(model: object, config: SimCLRConfig) -> SimCLRModel:
     if not isinstance(model, SimCLRModel):
         raise SettingError(f"model must be a SimCLRModel, got {type(model).__name__}.")
+    return _check_trainable(model, config)
+
+
+def _check_trainable(model: nn.Module, config: PretrainConfig) -> nn.Module:
+    """``model`` if its encoder was built for ``config.encoder`` and nothing in it is frozen."""
     have = getattr(model.encoder, "config", None)
     if have != config.encoder:
         raise SettingError(
@@ -428,19 +472,100 @@ def pretrain_simclr(
     """
     if not isinstance(config, SimCLRConfig):
         raise SettingError(f"config must be a SimCLRConfig, got {type(config).__name__}.")
-    if generator is None:
-        generator = torch.Generator().manual_seed(config.seed)
-    elif not isinstance(generator, torch.Generator):
-        raise SettingError(f"generator must be a torch.Generator, got {generator!r}.")
-    g = generator
+    g = _check_loop_generator(generator, config)
     if model is None:
         model = make_simclr_model(config.encoder, g)
     model = _check_model(model, config)
-    eval_seed = int(torch.randint(0, MAX_SEED, (1,), generator=g))
-
     images = pretraining_data(config).images  # (N, 3, S, S) uint8; labels never read
-    N, B = images.shape[0], config.batch_size
-    steps_per_epoch = config.steps_per_epoch
+    B = config.batch_size
+
+    def step_loss(idx: torch.Tensor, step: int) -> torch.Tensor:
+        x = to_float(images[idx])  # (B, 3, S, S) in [0, 1]
+        x_hat, x_tilde, _, _ = two_views(x, config.augment, g)  # (B, 3, S, S) each
+        z = model(torch.cat([x_hat, x_tilde]))  # (2B, d)
+        if not bool(torch.isfinite(z).all()):
+            raise _diverged(step)
+        return contrastive_loss(z[:B], z[B:], config.loss, config.temperature)
+
+    yield from _pretrain_loop(config, model, model.encoder, images.shape[0], step_loss, g)
+
+
+def pretrain_supervised(
+    config: SupervisedConfig,
+    generator: torch.Generator | None = None,
+    model: ClassifierModel | None = None,
+) -> Iterator[Event]:
+    """Supervised pretraining (notes Section 14.2), one event at a time.
+
+    Trains the classifier U phi_theta(x) (:class:`fmcore.encoders.ClassifierModel`) with the
+    cross-entropy loss on the labelled images of ``config.classes`` in the pool (labels
+    renumbered 0..k-1 in the order of ``config.classes``), one augmented view per image.
+    Afterwards :func:`fmcore.encoders.drop_last_layer` discards U and keeps phi_theta, the
+    penultimate activations, as the pretrained model.
+
+    Events, evaluation (of phi on all ten classes of the held-out set), the generator and
+    stopping early work as in :func:`pretrain_simclr`; the model in the events is the
+    ClassifierModel.
+    """
+    if not isinstance(config, SupervisedConfig):
+        raise SettingError(f"config must be a SupervisedConfig, got {type(config).__name__}.")
+    g = _check_loop_generator(generator, config)
+    if model is None:
+        model = make_classifier(config.encoder, len(config.classes), g)
+    if not isinstance(model, ClassifierModel) or model.U.out_features != len(config.classes):
+        raise SettingError(
+            f"model must be a ClassifierModel with {len(config.classes)} outputs, one per class."
+        )
+    _check_trainable(model, config)
+    data = pretraining_data(config)
+    keep = torch.isin(data.labels, torch.tensor(config.classes))  # (N,)
+    images = data.images[keep]  # (n, 3, S, S) uint8
+    renumber = torch.full((NUM_CLASSES,), -1, dtype=torch.int64)
+    renumber[list(config.classes)] = torch.arange(len(config.classes))
+    labels = renumber[data.labels[keep]]  # (n,) in 0..k-1
+    if config.batch_size > images.shape[0]:
+        raise SettingError(
+            f"The pool has {images.shape[0]} images of the chosen classes, fewer than the batch "
+            f"size ({config.batch_size}): raise n_images or lower the batch size."
+        )
+
+    def step_loss(idx: torch.Tensor, step: int) -> torch.Tensor:
+        x, _ = augment(to_float(images[idx]), config.augment, g)  # (B, 3, S, S)
+        logits = model(x)  # (B, k)
+        if not bool(torch.isfinite(logits).all()):
+            raise _diverged(step)
+        return F.cross_entropy(logits, labels[idx])
+
+    yield from _pretrain_loop(config, model, model.encoder, images.shape[0], step_loss, g)
+
+
+def _check_loop_generator(
+    generator: torch.Generator | None, config: PretrainConfig
+) -> torch.Generator:
+    if generator is None:
+        return torch.Generator().manual_seed(config.seed)
+    if not isinstance(generator, torch.Generator):
+        raise SettingError(f"generator must be a torch.Generator, got {generator!r}.")
+    return generator
+
+
+def _pretrain_loop(
+    config: PretrainConfig,
+    model: nn.Module,
+    encoder: nn.Module,
+    N: int,
+    step_loss: Callable[[torch.Tensor, int], torch.Tensor],
+    g: torch.Generator,
+) -> Iterator[Event]:
+    """The loop both pretraining methods share: epochs over a pool of N images in a random
+    order, ``step_loss(batch indices, step)`` per step, an optimiser step, the events.
+
+    The seed of the evaluations is drawn from ``g`` first, so how often one evaluates does
+    not change the training trajectory.
+    """
+    eval_seed = int(torch.randint(0, MAX_SEED, (1,), generator=g))
+    B = config.batch_size
+    steps_per_epoch = N // B
     optimizer = _optimizer(config, model)
     start = time.perf_counter()
     train_seconds = 0.0
@@ -449,7 +574,7 @@ def pretrain_simclr(
 
     def evaluate(step: int) -> EvalEvent:
         return evaluate_representation(
-            model.encoder, config, step, torch.Generator().manual_seed(eval_seed)
+            encoder, config, step, torch.Generator().manual_seed(eval_seed)
         )
 
     try:
@@ -464,13 +589,8 @@ def pretrain_simclr(
             if position == 0:
                 order = torch.randperm(N, generator=g)  # (N,)
             idx = order[position * B : (position + 1) * B]  # (B,)
-            x = to_float(images[idx])  # (B, 3, S, S) in [0, 1]
-            x_hat, x_tilde, _, _ = two_views(x, config.augment, g)  # (B, 3, S, S) each
             model.train()
-            z = model(torch.cat([x_hat, x_tilde]))  # (2B, d)
-            if not bool(torch.isfinite(z).all()):
-                raise _diverged(step)
-            loss = contrastive_loss(z[:B], z[B:], config.loss, config.temperature)
+            loss = step_loss(idx, step)
             if not bool(torch.isfinite(loss)):
                 raise _diverged(step)
             lr = _learning_rate(config, step)
@@ -694,7 +814,7 @@ def pca_2d(z: torch.Tensor) -> torch.Tensor:
 
 
 def evaluate_representation(
-    encoder: nn.Module, config: SimCLRConfig, step: int, generator: torch.Generator
+    encoder: nn.Module, config: PretrainConfig, step: int, generator: torch.Generator
 ) -> EvalEvent:
     """Score the frozen phi(x) on the held-out evaluation sets (labels used for this only).
 

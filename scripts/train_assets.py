@@ -1,6 +1,7 @@
 """Reproduce the checkpoints shipped in assets/ (rule 12 of DESIGN.md: no downloads).
 
     python scripts/train_assets.py simclr           # assets/simclr_shapes.pt + .json
+    python scripts/train_assets.py supervised       # assets/supervised_shapes.pt + .json
     python scripts/train_assets.py simclr --quick   # a few-second smoke run, written to
                                                     # test-artifacts/quick-assets/ instead
 
@@ -34,23 +35,36 @@ torch.set_num_threads(2)  # the threads the assets are made with: see the docstr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fmcore.checkpoints import SIMCLR_KIND, load_simclr_model, save_checkpoint  # noqa: E402
+from fmcore.checkpoints import (  # noqa: E402
+    ENCODER_KIND,
+    SIMCLR_KIND,
+    load_encoder,
+    load_simclr_model,
+    save_checkpoint,
+)
+from fmcore.encoders import drop_last_layer  # noqa: E402
 from fmcore.pretrain import (  # noqa: E402
     DoneEvent,
     EvalEvent,
     SimCLRConfig,
     StartEvent,
     StepEvent,
+    SupervisedConfig,
     pretrain_simclr,
+    pretrain_supervised,
 )
 
-ASSET_NAME = "simclr_shapes"
+QUICK = dict(n_images=1000, steps=30, eval_every=10, eval_images=300)
 
 
 def simclr_config(quick: bool) -> SimCLRConfig:
-    if quick:
-        return SimCLRConfig.asset(n_images=1000, steps=30, eval_every=10, eval_images=300)
-    return SimCLRConfig.asset()
+    return SimCLRConfig.asset(**QUICK) if quick else SimCLRConfig.asset()
+
+
+def supervised_config(quick: bool) -> SupervisedConfig:
+    """Supervised pretraining on the labels of 5 of the 10 classes (10 000 images drawn, the
+    5000 of those classes used), 1500 steps of 128 (38 epochs)."""
+    return SupervisedConfig.asset(**(QUICK if quick else {"steps": 1500}))
 
 
 def train_simclr(quick: bool, out: Path) -> Path:
@@ -63,13 +77,51 @@ def train_simclr(quick: bool, out: Path) -> Path:
         f"torch threads {torch.get_num_threads()}",
         flush=True,
     )
-    generator = torch.Generator().manual_seed(config.seed)
+    loop = pretrain_simclr(config, torch.Generator().manual_seed(config.seed))
+    model, done, last_step, last_eval = _run(loop, config)
+    manifest = _manifest(config, SIMCLR_KIND, done, last_step, last_eval, quick, "simclr")
+    manifest["description"] = (
+        "SimCLR-pretrained encoder phi (and projection head g) for 32x32 Shapes images; "
+        "load the encoder with fmcore.checkpoints.load_encoder()."
+    )
+    manifest["data"]["labels_used_for_training"] = False
+    pt, _ = save_checkpoint(out / "simclr_shapes", model, manifest)
+    reloaded = load_simclr_model(pt)  # checks the checksum, keys and shapes once more
+    _check_same(reloaded, model, pt, done, last_eval)
+    return pt
+
+
+def train_supervised(quick: bool, out: Path) -> Path:
+    config = supervised_config(quick)
+    print(
+        f"Supervised pretraining on Shapes classes {config.classes}: {config.steps} steps of "
+        f"batch {config.batch_size}, encoder width {config.encoder.width}, "
+        f"torch threads {torch.get_num_threads()}",
+        flush=True,
+    )
+    loop = pretrain_supervised(config, torch.Generator().manual_seed(config.seed))
+    model, done, last_step, last_eval = _run(loop, config)
+    encoder = drop_last_layer(model)  # U is discarded: phi is the pretrained model
+    manifest = _manifest(config, ENCODER_KIND, done, last_step, last_eval, quick, "supervised")
+    manifest["description"] = (
+        "Supervised-pretrained encoder phi for 32x32 Shapes images: U phi(x) was trained on "
+        f"the labels of classes {list(config.classes)} only, then U was dropped. Load it with "
+        "fmcore.checkpoints.load_encoder(SUPERVISED_ASSET)."
+    )
+    manifest["data"]["labels_used_for_training"] = f"classes {list(config.classes)}"
+    pt, _ = save_checkpoint(out / "supervised_shapes", encoder, manifest)
+    _check_same(load_encoder(pt), encoder, pt, done, last_eval)
+    return pt
+
+
+def _run(loop, config):
+    """Drive a pretraining loop to the end, printing progress: (model, done, step, eval)."""
     start = time.perf_counter()
     model = None
     last_step: StepEvent | None = None
     last_eval: EvalEvent | None = None
     done: DoneEvent | None = None
-    for event in pretrain_simclr(config, generator):
+    for event in loop:
         if isinstance(event, StartEvent):
             model = event.model
         elif isinstance(event, StepEvent):
@@ -93,12 +145,12 @@ def train_simclr(quick: bool, out: Path) -> Path:
     assert model is not None and done is not None and last_step is not None
     assert last_eval is not None
 
-    manifest = {
-        "kind": SIMCLR_KIND,
-        "description": (
-            "SimCLR-pretrained encoder phi (and projection head g) for 32x32 Shapes images; "
-            "load the encoder with fmcore.checkpoints.load_encoder()."
-        ),
+    return model, done, last_step, last_eval
+
+
+def _manifest(config, kind, done, last_step, last_eval, quick, which) -> dict:
+    return {
+        "kind": kind,
         "config": config.to_dict(),
         "seed": config.seed,
         "threads": torch.get_num_threads(),
@@ -108,7 +160,6 @@ def train_simclr(quick: bool, out: Path) -> Path:
             "image_size": config.image_size,
             "pretraining_images": config.n_images,
             "pretraining_seed": config.data_seed,
-            "labels_used_for_training": False,
             "evaluation": (
                 f"held out: {config.probe_per_class} labelled images per class "
                 f"(seed {config.eval_seed}) to fit the probe and kNN, "
@@ -124,10 +175,11 @@ def train_simclr(quick: bool, out: Path) -> Path:
             "train_seconds": round(done.seconds, 1),
             "images_per_s": round(last_step.images_per_s, 1),
         },
-        "created_by": "scripts/train_assets.py simclr" + (" --quick" if quick else ""),
+        "created_by": f"scripts/train_assets.py {which}" + (" --quick" if quick else ""),
     }
-    pt, js = save_checkpoint(out / ASSET_NAME, model, manifest)
-    reloaded = load_simclr_model(pt)  # checks the checksum, keys and shapes once more
+
+
+def _check_same(reloaded, model, pt: Path, done, last_eval) -> None:
     same = all(
         torch.equal(a, b)
         for a, b in zip(reloaded.state_dict().values(), model.state_dict().values(), strict=True)
@@ -135,25 +187,23 @@ def train_simclr(quick: bool, out: Path) -> Path:
     assert same, "the reloaded weights differ from the trained ones"
     print(
         f"wrote {pt.relative_to(ROOT) if pt.is_relative_to(ROOT) else pt} "
-        f"({pt.stat().st_size / 2**20:.2f} MB) and {js.name}; final loss {done.loss:.4f}, "
+        f"({pt.stat().st_size / 2**20:.2f} MB) and its manifest; final loss {done.loss:.4f}, "
         f"probe {last_eval.probe_accuracy:.3f}, kNN {last_eval.knn_accuracy:.3f}, "
         f"{done.seconds:.0f} s",
         flush=True,
     )
-    return pt
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train the checkpoints shipped in assets/.")
-    parser.add_argument("which", choices=["simclr"], help="which asset to train")
+    parser.add_argument("which", choices=["simclr", "supervised"], help="which asset to train")
     parser.add_argument(
         "--quick", action="store_true", help="a short smoke run (not written to assets/)"
     )
     parser.add_argument("--out", type=Path, default=None, help="output folder")
     args = parser.parse_args(argv)
     out = args.out or (ROOT / "test-artifacts" / "quick-assets" if args.quick else ROOT / "assets")
-    if args.which == "simclr":
-        train_simclr(args.quick, out)
+    {"simclr": train_simclr, "supervised": train_supervised}[args.which](args.quick, out)
 
 
 if __name__ == "__main__":

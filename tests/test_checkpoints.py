@@ -13,8 +13,10 @@ import pytest
 import torch
 
 from fmcore.checkpoints import (
+    ENCODER_KIND,
     SIMCLR_ASSET,
     SIMCLR_KIND,
+    SUPERVISED_ASSET,
     build_simclr_model,
     checkpoint_bytes,
     load_checkpoint,
@@ -306,3 +308,27 @@ def test_shipped_asset_loads_and_matches_its_manifest():
     with torch.no_grad():
         z = encoder(torch.rand(4, 3, size, size))
     assert z.shape == (4, encoder.config.representation_dim) and torch.isfinite(z).all()
+
+
+def test_bare_encoder_checkpoints_round_trip(tmp_path):
+    encoder = model(2).encoder  # e.g. phi of supervised pretraining, U dropped
+    pt, _ = save_checkpoint(tmp_path / "enc", encoder, manifest(kind=ENCODER_KIND))
+    loaded = load_encoder(pt)
+    assert isinstance(loaded, ConvEncoder) and same_weights(loaded, encoder)
+    assert not any(p.requires_grad for p in loaded.parameters())
+    with pytest.raises(CheckpointError, match="not the expected"):
+        load_simclr_model(pt)  # a bare encoder is not a SimCLR model
+
+
+@pytest.mark.parametrize("asset", [SUPERVISED_ASSET], ids=["supervised"])
+def test_shipped_encoder_assets_load(asset):
+    if not asset.exists():
+        if IN_CI:
+            pytest.fail(f"{asset} is missing (python scripts/train_assets.py)")
+        pytest.skip(f"{asset} is missing (python scripts/train_assets.py)")
+    info = read_manifest(asset)
+    assert info["kind"] == ENCODER_KIND and asset.stat().st_size < 5 * 2**20
+    assert info["created_by"].startswith("scripts/train_assets.py")
+    encoder = load_encoder(asset)
+    assert encoder.config == EncoderConfig.from_dict(info["config"]["encoder"])
+    assert not encoder.training

@@ -15,7 +15,13 @@ import torch.nn.functional as F
 
 import fmcore.pretrain as pretrain_module
 from fmcore.augment import AugmentConfig
-from fmcore.encoders import EncoderConfig, make_encoder, make_simclr_model
+from fmcore.encoders import (
+    ClassifierModel,
+    EncoderConfig,
+    drop_last_layer,
+    make_encoder,
+    make_simclr_model,
+)
 from fmcore.errors import SettingError
 from fmcore.losses import nt_xent_loss
 from fmcore.pretrain import (
@@ -24,6 +30,7 @@ from fmcore.pretrain import (
     SimCLRConfig,
     StartEvent,
     StepEvent,
+    SupervisedConfig,
     contrastive_loss,
     embed,
     evaluation_data,
@@ -31,6 +38,7 @@ from fmcore.pretrain import (
     linear_probe_accuracy,
     pca_2d,
     pretrain_simclr,
+    pretrain_supervised,
     pretraining_data,
     raw_pixel_features,
 )
@@ -403,3 +411,37 @@ def test_evaluation_sets_are_held_out_and_balanced():
     pool = pretraining_data(TINY).images.flatten(1)
     for other in (labelled.images.flatten(1), test.images.flatten(1)):
         assert not (pool[:, None, :] == other[None, :, :]).all(-1).any()
+
+
+# --------------------------------------------------------------------------- supervised
+def test_supervised_pretraining_trains_u_phi_then_drops_u():
+    config = SupervisedConfig.tiny(classes=(1, 3, 4), eval_every=0, steps=4)
+    events = list(pretrain_supervised(config, gen(0)))
+    start, done = events[0], events[-1]
+    assert isinstance(start, StartEvent) and isinstance(done, DoneEvent)
+    model = done.model
+    assert isinstance(model, ClassifierModel) and model.U.out_features == 3
+    assert all(math.isfinite(loss) for loss in losses(events))
+    phi = drop_last_layer(model)
+    assert phi is model.encoder and not hasattr(phi, "U")
+    x = torch.rand(2, 3, 16, 16)
+    assert phi(x).shape == (2, config.encoder.representation_dim)
+    # the pool is the images of the chosen classes only
+    pool = pretraining_data(config)
+    assert start.n_images == int(torch.isin(pool.labels, torch.tensor([1, 3, 4])).sum())
+
+
+def test_supervised_pretraining_is_deterministic():
+    config = SupervisedConfig.tiny(eval_every=0, steps=3)
+    a = losses(list(pretrain_supervised(config, gen(0))))
+    assert a == losses(list(pretrain_supervised(config, gen(0))))
+    assert a != losses(list(pretrain_supervised(config, gen(1))))
+
+
+def test_supervised_config_checks_classes():
+    for bad in ((), (3,), (1, 1), (0, 10), "01"):
+        with pytest.raises(SettingError, match="class"):
+            SupervisedConfig(classes=bad)  # type: ignore[arg-type]
+    assert SupervisedConfig(classes=(4, 2)).classes == (2, 4)
+    with pytest.raises(SettingError, match="fewer than the batch size"):
+        next(pretrain_supervised(SupervisedConfig.tiny(classes=(0, 1), batch_size=60), gen()))
