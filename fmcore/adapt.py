@@ -462,6 +462,11 @@ class CellEvent:
     done: int  # cells finished so far, this one included
     total: int  # cells in the grid
 
+    @property
+    def step(self) -> int:
+        """Progress, for a runner that counts steps: the cells finished."""
+        return self.done
+
 
 def label_efficiency(
     encoders: Mapping[str, nn.Module],

@@ -438,3 +438,76 @@ def interface_figure(
     fig.update_xaxes(autorange="reversed")  # training moves to the right
     fig.update_yaxes(range=[0, 1])
     return fig
+
+
+def label_efficiency_figure(
+    rows: Sequence,
+    *,
+    metric: str = "accuracy",
+    chance: float | None = 0.1,
+    large: bool = False,
+) -> go.Figure:
+    """Test metric against labelled examples per class, one line per (initialisation,
+    method) with error bars of one standard deviation over repeats.
+
+    ``rows`` are :class:`fmcore.adapt.Summary`-like objects (init, method, shots, mean, sd).
+    Colour and marker follow the initialisation, the dash the method (probe solid, finetune
+    dashed), so lines stay apart without colour. The x-axis is logarithmic (1 to 500
+    shots); zero-shot (n_task = 0) cannot sit on it, so ``chance``, what a guess scores
+    without any labelled example, is drawn as a dotted line instead.
+    """
+    symbols = ("circle", "square", "diamond", "triangle-up", "x", "star")
+    inits = list(dict.fromkeys(r.init for r in rows))
+    fig = go.Figure()
+    for key in dict.fromkeys((r.init, r.method) for r in rows):
+        init, method = key
+        line = sorted((r for r in rows if (r.init, r.method) == key), key=lambda r: r.shots)
+        i = inits.index(init)
+        name = "from scratch" if key == ("random", "finetune") else f"{init}, {method}"
+        fig.add_trace(go.Scatter(
+            x=[r.shots for r in line], y=[r.mean for r in line], name=name,
+            mode="lines+markers",
+            error_y={"type": "data", "array": [r.sd for r in line], "visible": True,
+                     "thickness": 1.5, "width": 4},
+            line={"color": series_colour(i), "width": 3,
+                  "dash": "solid" if method == "probe" else "dash"},
+            marker={"symbol": symbols[i % len(symbols)], "size": 10},
+            hovertemplate="%{x} per class: %{y:.3f}<extra>" + name + "</extra>",
+        ))
+    if chance is not None:
+        fig.add_hline(y=chance, line={"color": OKABE_ITO["black"], "dash": "dot", "width": 2},
+                      annotation_text=f"zero-shot (n_task = 0): chance, {chance:.0%}",
+                      annotation_position="bottom right")
+    _style(fig, f"Label efficiency: test {metric} against labelled examples",
+           "labelled examples per class (n_task / 10, log scale)", f"test {metric}", large)
+    fig.update_layout(height=480, showlegend=True)
+    fig.update_xaxes(type="log")
+    if metric == "accuracy":
+        fig.update_yaxes(range=[0, 1])
+    return fig
+
+
+def adaptation_diagram(method: str) -> str:
+    """Graphviz source of w^T phi_theta(x): which parameters move in ``method``.
+
+    Linear probe (Eq. 14.1): theta fixed at theta-hat (grey, a lock), w trained. Finetuning
+    (Eq. 14.2-14.4): theta starts at theta-hat and is trained too. Trained blocks are
+    orange, frozen ones grey; the words say it as well, for readers who cannot tell them
+    apart.
+    """
+    frozen = method == "probe"
+    encoder_fill = "#DDDDDD" if frozen else OKABE_ITO["orange"]
+    encoder_text = "φ_θ: θ = θ̂, frozen" if frozen else "φ_θ: θ starts at θ̂, trained"
+    return f"""
+digraph adaptation {{
+  rankdir=LR; bgcolor="transparent"; nodesep=0.3;
+  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=13,
+        color="#333333", penwidth=1.4];
+  edge [color="#333333", penwidth=1.4];
+  x [label="image x", fillcolor="#FFFFFF"];
+  phi [label="{encoder_text}", fillcolor="{encoder_fill}"];
+  w [label="head w: new, random start, trained", fillcolor="{OKABE_ITO['orange']}"];
+  y [label="prediction wᵀφ_θ(x)", fillcolor="#FFFFFF"];
+  x -> phi -> w -> y;
+}}
+"""

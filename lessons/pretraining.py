@@ -74,7 +74,7 @@ def draw(run: runner.Run, final: bool = False) -> None:
 
 
 init_state({"pt_preset": "standard", "pt_strength": 1.0, "pt_batch": 128, "pt_steps": 300,
-            "pt_lr": 3e-3, "pt_loss": "nt_xent", "pt_tau": 0.2})
+            "pt_lr": 1e-2, "pt_loss": "nt_xent", "pt_tau": 0.2})
 large = state.classroom()
 st.title("Pretraining live")
 st.markdown("**Can a network learn what a star is without ever being told?** SimCLR trains "
@@ -98,9 +98,9 @@ try:
     config = SimCLRConfig.classroom(
         shapes_preset=ss.pt_preset, batch_size=ss.pt_batch, steps=ss.pt_steps,
         learning_rate=ss.pt_lr, loss=ss.pt_loss, temperature=ss.pt_tau, seed=state.seed(),
-        augment=AugmentConfig(crop_strength=0.7 * s, flip_strength=min(s, 1.0),
+        augment=AugmentConfig(crop_strength=0.5 * s, flip_strength=min(s, 1.0),
                               color_strength=s, grayscale_strength=min(2 * s, 2.0),
-                              blur_strength=0.0))  # at strength 1: what trained the asset
+                              blur_strength=0.0))  # at strength 1: the SimCLRConfig defaults
 except FMError as error:
     st.error(str(error))
     st.stop()

@@ -93,3 +93,27 @@ def test_short_curves_get_markers_so_one_evaluation_is_visible():
     fig = plots.loss_curves_figure({"probe": ([0], [0.12])}, title="t", x_title="step",
                                    log_y=False, y_range=(0.0, 1.0))
     assert "markers" in fig.data[0].mode and list(fig.layout.yaxis.range) == [0.0, 1.0]
+
+
+def test_label_efficiency_figure_lines_error_bars_and_chance():
+    from fmcore.adapt import Summary
+
+    rows = [Summary("SimCLR", "probe", k, 0.5 + 0.01 * k, 0.02, 3) for k in (1, 10)]
+    rows += [Summary("random", "finetune", k, 0.15, 0.01, 3) for k in (10, 1)]
+    fig = plots.label_efficiency_figure(rows)
+    names = [t.name for t in fig.data]
+    assert names == ["SimCLR, probe", "from scratch"]
+    scratch = fig.data[1]
+    assert list(scratch.x) == [1, 10]  # sorted by shots
+    assert list(fig.data[0].error_y.array) == [0.02, 0.02]
+    assert fig.data[0].line.dash == "solid" and scratch.line.dash == "dash"
+    assert fig.layout.xaxis.type == "log" and tuple(fig.layout.yaxis.range) == (0, 1)
+    assert any("zero-shot" in a.text for a in fig.layout.annotations)
+    assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+
+
+def test_adaptation_diagram_says_what_moves():
+    probe, finetune = plots.adaptation_diagram("probe"), plots.adaptation_diagram("finetune")
+    assert "frozen" in probe and "θ = θ̂" in probe
+    assert "frozen" not in finetune and "starts at θ̂, trained" in finetune
+    assert probe.strip().startswith("digraph") and "head w" in finetune

@@ -84,3 +84,21 @@ def simclr_sweep(source, batch_size, config, seed, round_, uploads, model: str, 
     net = shipped_simclr_model() if model == "pretrained" else random_simclr_model(seed)
     z_hat, z_tilde = contrastive.embed_views(net, views, net.encoder.config.image_size)
     return contrastive.temperature_sweep(z_hat, z_tilde, method, temperatures)
+
+
+@st.cache_resource(show_spinner="Loading the pretrained encoders")
+def shipped_encoders() -> dict:
+    """{name: (encoder, description)} of the encoders shipped in assets/, loaded once per
+    process, frozen and shared read-only (rule 10). Missing assets are left out."""
+    from fmcore.checkpoints import PRETEXT_ASSET, SUPERVISED_ASSET, load_encoder, read_manifest
+    from fmcore.errors import CheckpointError
+
+    found = {"SimCLR (shipped)": (shipped_simclr_model().encoder,
+                                  "SimCLR on 10 000 unlabelled Shapes, no labels")}
+    for name, path in (("supervised (shipped)", SUPERVISED_ASSET),
+                       ("pretext (shipped)", PRETEXT_ASSET)):
+        try:
+            found[name] = (load_encoder(path), read_manifest(path).get("description", ""))
+        except CheckpointError:
+            continue
+    return found

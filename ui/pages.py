@@ -46,6 +46,13 @@ LESSONS: tuple[PageInfo, ...] = (
         "Contrastive learning",
         stage="model",
     ),
+    PageInfo(
+        "lessons/adaptation.py",
+        "Linear probe vs finetuning",
+        ":material/tune:",
+        "Adaptation",
+        stage="adapt",
+    ),
 )
 
 # Sections in course order; a section appears in the navigation only when it has a lesson.

@@ -1,0 +1,165 @@
+"""Lesson: adapt a pretrained encoder with a linear probe or by finetuning (Eq. 14.1-14.4)."""
+
+import itertools
+
+import streamlit as st
+
+from fmcore import plots
+from fmcore.adapt import (
+    METHODS,
+    TASKS,
+    AdaptConfig,
+    AdaptEval,
+    AdaptStart,
+    AdaptStep,
+    CellEvent,
+    adapt,
+    label_efficiency,
+    metric_name,
+    summarise,
+)
+from fmcore.errors import FMError
+from ui import cached, models, runner, state
+from ui.charts import plot
+from ui.widgets import columns, init_state
+
+RUN, GRID = "ad_run", "ad_grid"
+DRAWS = itertools.count()  # live redraws happen in one script run: each needs its own keys
+SHOTS = (1, 2, 5, 10, 25, 50, 500)
+RANDOM = "random (no pretraining)"
+EQUATIONS = {
+    "probe": r"\min_{w\in\mathbb{R}^m}\ \frac{1}{n_{task}}\sum_{i=1}^{n_{task}}"
+             r"\ell_{task}\big(y^{(i)}_{task},\, w^\top\phi_{\hat\theta}(x^{(i)}_{task})\big)"
+             r"\qquad(14.1)",
+    "finetune": r"\min_{w,\theta}\ \frac{1}{n_{task}}\sum_{i=1}^{n_{task}}"
+                r"\ell_{task}\big(y^{(i)}_{task},\, w^\top\phi_{\theta}(x^{(i)}_{task})\big)"
+                r"\ (14.2),\quad w\leftarrow\text{random}\ (14.3),\quad \theta\leftarrow\hat\theta"
+                r"\ (14.4)",
+}
+
+
+def encoders() -> dict:
+    """{name: (encoder, description)}: shipped, trained in this session, and random."""
+    found = dict(cached.shipped_encoders())
+    for name, item in models.offered().items():
+        found[name] = (getattr(item["model"], "encoder", item["model"]), item["description"])
+    random = cached.random_simclr_model(state.seed()).encoder
+    found[RANDOM] = (random, "the same network, freshly initialised: finetuning it is "
+                             "training from scratch")
+    return found
+
+
+def draw(run: runner.Run, final: bool = False) -> None:
+    tag = "final" if final else next(DRAWS)
+    steps, evals = run.of_type(AdaptStep), run.of_type(AdaptEval)
+    left, right = columns(2, large)
+    with left:
+        plot(plots.loss_curves_figure({"training loss": ([e.step for e in steps],
+                                                         [e.loss for e in steps])},
+                                      title="Downstream loss ℓ_task", x_title="step",
+                                      y_title="training loss", large=large), f"ad_loss_{tag}")
+    with right:
+        curves = {f"train ({n_task} labelled)": ([e.step for e in evals],
+                                                [e.train_metric for e in evals]),
+                  "test (held out)": ([e.step for e in evals], [e.test_metric for e in evals])}
+        plot(plots.loss_curves_figure(curves, title=f"{metric.capitalize()} while adapting",
+                                      x_title="step", y_title=metric, log_y=False,
+                                      y_range=(0.0, 1.0) if metric == "accuracy" else None,
+                                      large=large), f"ad_metric_{tag}")
+
+
+def draw_grid(run: runner.Run, final: bool = False) -> None:
+    rows = summarise(run.of_type(CellEvent))
+    if not rows:
+        return
+    plot(plots.label_efficiency_figure(rows, large=large),
+         "ad_grid_final" if final else f"ad_grid_{next(DRAWS)}")
+    st.dataframe([{"encoder": r.init, "method": r.method, "labels per class": r.shots,
+                   "n_task": 10 * r.shots, "test accuracy": round(r.mean, 3),
+                   "± sd": round(r.sd, 3), "repeats": r.n} for r in rows],
+                 hide_index=True)
+
+
+init_state({"ad_encoder": "SimCLR (shipped)", "ad_task": "class", "ad_shots": 10,
+            "ad_method": "probe", "ad_encoder_lr": 1e-3, "ad_steps": 150,
+            "ad_grid_inits": ["SimCLR (shipped)", RANDOM], "ad_grid_shots": [1, 10, 50],
+            "ad_grid_repeats": 1})
+large = state.classroom()
+st.title("Adaptation: linear probe vs finetuning")
+st.markdown("**How many labelled examples does a pretrained encoder need?** Put a new head w "
+            "on φθ̂ and train it on n_task labelled images: with θ frozen (linear probe) or "
+            "trained too (finetuning).")
+st.info("Try this: train the **linear probe** of the shipped SimCLR encoder with 1 label per "
+        "class, then the same with the **random** encoder. Then run the label-efficiency grid "
+        "below and see where the curves meet.", icon=":material/lightbulb:")
+found = encoders()
+ss = st.session_state
+if ss.ad_encoder not in found:
+    ss.ad_encoder = next(iter(found))
+c1, c2, c3 = columns(3, large)
+c1.selectbox("Pretrained model φθ̂", list(found), key="ad_encoder",
+             help="Shipped encoders, any you trained in this session, or a random one.")
+c1.caption(found[ss.ad_encoder][1])
+c2.selectbox("Downstream task", list(TASKS), format_func=TASKS.get, key="ad_task")
+c2.select_slider("Labelled images per class", SHOTS, key="ad_shots",
+                 format_func=lambda k: "full (500)" if k == 500 else str(k),
+                 help="n_task = 10 × this. The notes call 1 to 50 few-shot.")
+c3.radio("Method", list(METHODS), format_func=lambda m: METHODS[m].split(":")[0],
+         key="ad_method", horizontal=True)
+c3.select_slider("Encoder learning rate (finetuning)", [1e-4, 3e-4, 1e-3, 3e-3],
+                 key="ad_encoder_lr", disabled=ss.ad_method == "probe")
+c3.select_slider("Steps", [50, 100, 150, 300, 600], key="ad_steps")
+try:
+    config = AdaptConfig(task=ss.ad_task, method=ss.ad_method, shots=ss.ad_shots,
+                         steps=ss.ad_steps, encoder_lr=ss.ad_encoder_lr, seed=state.seed())
+except FMError as error:
+    st.error(str(error))
+    st.stop()
+n_task, metric = config.n_task, metric_name(config.task)
+left, right = columns([3, 2], large)
+left.latex(EQUATIONS[config.method])
+left.markdown(f"Here n_task = **{n_task}** ({config.shots} per class), "
+              f"ℓ_task = {'cross-entropy' if config.task == 'class' else 'squared error'}, "
+              f"scored by {metric} on {config.test_images} held-out images.")
+right.graphviz_chart(plots.adaptation_diagram(config.method), width="stretch")
+
+encoder = found[ss.ad_encoder][0]
+if st.button("Adapt", key="btn_ad_train", type="primary", icon=":material/play_arrow:"):
+    run = runner.train(RUN, lambda: adapt(encoder, config, state.generator()),
+                       total_steps=config.steps, draw=draw, label="Adapting",
+                       result=lambda e: e.model if isinstance(e, AdaptStart) else None)
+else:
+    run = runner.current(RUN)
+    if run is not None:
+        draw(run, final=True)
+if run is not None:
+    runner.show_outcome(run)
+    if (evals := run.of_type(AdaptEval)) and run.step > 0:
+        start = run.of_type(AdaptStart)[0]
+        st.metric(f"Test {metric}", f"{evals[-1].test_metric:.3f}",
+                  f"{evals[-1].test_metric - evals[0].test_metric:+.3f} since step 0")
+        st.caption(f"{start.trainable:,} parameters trained, {start.frozen:,} frozen.")
+
+st.header("Label efficiency")
+st.markdown("Accuracy against n_task for several encoders and both methods, repeated over "
+            "draws of the labelled images (error bars: one standard deviation). Zero-shot "
+            "(n_task = 0) leaves an image encoder nothing to name the classes with: chance.")
+g1, g2, g3 = columns(3, large)
+g1.multiselect("Encoders", list(found), key="ad_grid_inits")
+g2.multiselect("Labelled images per class", SHOTS[:-1], key="ad_grid_shots")
+g3.select_slider("Repeats", [1, 2, 3, 5], key="ad_grid_repeats")
+chosen = {name: found[name][0] for name in ss.ad_grid_inits if name in found}
+cells = len(chosen) * len(ss.ad_grid_shots) * ss.ad_grid_repeats * 2
+grid_config = AdaptConfig(steps=100, test_images=500, seed=state.seed())
+if st.button(f"Run the grid ({cells} runs)", key="btn_ad_grid", icon=":material/grid_on:",
+             disabled=cells == 0):
+    grid = runner.train(GRID, lambda: label_efficiency(chosen, grid_config, ss.ad_grid_shots,
+                                                       repeats=ss.ad_grid_repeats,
+                                                       seed=state.seed()),
+                        total_steps=cells, draw=draw_grid, label="Label-efficiency grid")
+else:
+    grid = runner.current(GRID)
+    if grid is not None:
+        draw_grid(grid, final=True)
+if grid is not None:
+    runner.show_outcome(grid)

@@ -1,0 +1,60 @@
+"""The adaptation lesson through AppTest: a short probe, a finetune and a small grid."""
+
+import pytest
+
+from tests.app.helpers import figures
+
+PAGE = "lessons/adaptation.py"
+
+
+@pytest.fixture
+def ad(app):
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_opens_with_the_equation_the_diagram_and_no_training(ad):
+    assert not figures(ad)  # training starts only when asked
+    assert any("(14.1)" in latex.value for latex in ad.get("latex"))
+    assert any("frozen" in chart.proto.spec for chart in ad.get("graphviz_chart"))
+    assert ad.selectbox(key="ad_encoder").value == "SimCLR (shipped)"
+    ad.radio(key="ad_method").set_value("finetune").run()
+    assert any("(14.4)" in latex.value for latex in ad.get("latex"))
+    assert any("trained" in chart.proto.spec for chart in ad.get("graphviz_chart"))
+
+
+def test_a_probe_of_the_shipped_encoder_beats_chance_and_freezes_theta(ad):
+    ad.select_slider(key="ad_steps").set_value(50).run()
+    ad.button(key="btn_ad_train").click().run()
+    assert not ad.exception and not ad.error
+    run = ad.session_state["ad_run"]
+    assert run.status == "done"
+    shown = figures(ad)
+    assert "Downstream loss ℓ_task" in shown
+    test_curve = shown["Accuracy while adapting"]["data"][1]
+    assert test_curve["x"][0] == 0 and test_curve["x"][-1] == 50
+    assert test_curve["y"][-1] > 0.4  # 10 labels per class on SimCLR features; chance is 0.1
+    assert any("frozen" in c.value and "trained" in c.value for c in ad.caption)
+
+
+def test_regression_task_reports_r2(ad):
+    ad.selectbox(key="ad_task").set_value("size").run()
+    ad.select_slider(key="ad_steps").set_value(50).run()
+    ad.button(key="btn_ad_train").click().run()
+    assert not ad.exception and not ad.error
+    assert "R² while adapting" in figures(ad)
+
+
+def test_a_small_grid_fills_the_chart_and_the_table(ad):
+    ad.multiselect(key="ad_grid_inits").set_value(["SimCLR (shipped)"]).run()
+    ad.multiselect(key="ad_grid_shots").set_value([1]).run()
+    ad.button(key="btn_ad_grid").click().run()
+    assert not ad.exception and not ad.error
+    grid = ad.session_state["ad_grid"]
+    assert grid.status == "done" and len(grid.events) == 2  # probe and finetune
+    chart = figures(ad)["Label efficiency: test accuracy against labelled examples"]
+    assert {t["name"] for t in chart["data"]} == {"SimCLR (shipped), probe",
+                                                   "SimCLR (shipped), finetune"}
+    table = ad.dataframe[0].value
+    assert list(table["labels per class"]) == [1, 1]
