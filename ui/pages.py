@@ -33,6 +33,13 @@ LESSONS: tuple[PageInfo, ...] = (
         stage="minimise",
     ),
     PageInfo(
+        "lessons/pretext_tasks.py",
+        "Paradigms and pretext tasks",
+        ":material/extension:",
+        "Self-supervision",
+        stage="data",
+    ),
+    PageInfo(
         "lessons/simclr_loss.py",
         "Augmentations and the SimCLR loss",
         ":material/compare:",
@@ -56,7 +63,14 @@ LESSONS: tuple[PageInfo, ...] = (
 )
 
 # Sections in course order; a section appears in the navigation only when it has a lesson.
-SECTIONS = ("Foundations", "Contrastive learning", "Adaptation", "Language models", "Prompting")
+SECTIONS = (
+    "Foundations",
+    "Self-supervision",
+    "Contrastive learning",
+    "Adaptation",
+    "Language models",
+    "Prompting",
+)
 
 
 def all_pages() -> tuple[PageInfo, ...]:

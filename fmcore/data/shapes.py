@@ -69,6 +69,7 @@ class ShapesConfig:
     clutter: float = 1.0  # 0: clean background; 1: a few distractors; 2: many, plus noise
     gradient_probability: float = 0.5  # chance the background is a gradient, not flat
     min_contrast: float = 0.3  # least luminance gap between shape and background (0..0.6)
+    max_angle: float = 360.0  # rotations are uniform in [0, max_angle) degrees (0..360)
     balanced: bool = True  # True: class counts differ by at most one; False: i.i.d. labels
     supersample: int = 2  # draw at 2x (or 4x) and downscale, for smooth edges (1..4)
 
@@ -80,6 +81,7 @@ class ShapesConfig:
         finite_float("clutter", self.clutter, 0.0, 2.0)
         finite_float("gradient probability", self.gradient_probability, 0.0, 1.0)
         finite_float("minimum contrast", self.min_contrast, 0.0, 0.6)
+        finite_float("largest rotation angle", self.max_angle, 0.0, 360.0)
         bounded_int("supersampling factor", self.supersample, 1, 4)
 
 
@@ -88,6 +90,11 @@ PRESETS: dict[str, ShapesConfig] = {
     "clean": ShapesConfig(clutter=0.0, gradient_probability=0.0),
     "standard": ShapesConfig(),
     "cluttered": ShapesConfig(clutter=2.0, gradient_probability=1.0),
+    # Every shape at its canonical orientation (angle 0), for the rotation pretext task
+    # (fmcore.pretext). With uniformly random angles, an image turned by 90 degrees is just as
+    # likely as the original, so "which rotation was applied?" has no answer and a rotation
+    # predictor stays at chance (25%); upright shapes make the question answerable.
+    "upright": ShapesConfig(max_angle=0.0),
 }
 
 
@@ -101,7 +108,7 @@ class ShapesData:
     images: torch.Tensor  # (N, 3, H, W) uint8, RGB
     labels: torch.Tensor  # (N,) int64, index into class_names
     size: torch.Tensor  # (N,) float32, shape radius as a fraction of the image side
-    angle: torch.Tensor  # (N,) float32, counter-clockwise rotation in degrees, [0, 360)
+    angle: torch.Tensor  # (N,) float32, counter-clockwise rotation in degrees, [0, max_angle)
     x: torch.Tensor  # (N,) float32, shape centre, fraction of the width from the left
     y: torch.Tensor  # (N,) float32, shape centre, fraction of the height from the top
     filled: torch.Tensor  # (N,) bool, True if filled, False if drawn as an outline
@@ -288,7 +295,7 @@ def _sample(n: int, config: ShapesConfig, g: torch.Generator) -> _Params:
     else:
         labels = torch.randint(0, k, (n,), generator=g)
     size = _uniform(n, config.min_size, config.max_size, g)
-    angle = _uniform(n, 0.0, 360.0, g)
+    angle = _uniform(n, 0.0, config.max_angle, g)  # always one draw, even for max_angle 0
     # Centres keep the whole circumscribed circle inside the image: x in [size, 1 - size].
     x = size + (1 - 2 * size) * torch.rand(n, generator=g)
     y = size + (1 - 2 * size) * torch.rand(n, generator=g)

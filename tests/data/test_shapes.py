@@ -142,9 +142,37 @@ def test_config_is_checked(field, value):
 
 
 def test_presets_are_configs():
-    assert {"clean", "standard", "cluttered"} <= set(PRESETS)
+    assert {"clean", "standard", "cluttered", "upright"} <= set(PRESETS)
     for config in PRESETS.values():
         assert isinstance(config, ShapesConfig)
+
+
+def test_upright_preset_draws_every_shape_at_angle_zero():
+    upright = make_shapes(64, 0, config=PRESETS["upright"])
+    assert torch.equal(upright.angle, torch.zeros(64))
+    # The angle is still drawn (as 0 * u), so every other choice matches the default images.
+    default = make_shapes(64, 0)
+    for name in ("labels", "size", "x", "y", "filled"):
+        assert torch.equal(getattr(upright, name), getattr(default, name)), name
+    assert not torch.equal(upright.images, default.images)
+
+
+def test_max_angle_bounds_the_angles_and_is_checked():
+    data = make_shapes(200, 1, config=ShapesConfig(max_angle=30.0))
+    assert data.angle.min() >= 0 and data.angle.max() < 30
+    for bad in (-1.0, 361.0, float("nan")):
+        with pytest.raises(SettingError):
+            ShapesConfig(max_angle=bad)
+
+
+def test_default_images_did_not_change_when_max_angle_was_added():
+    """Values of make_shapes(64, seed=0) recorded before ``max_angle`` existed."""
+    data = make_shapes(64, 0)
+    assert data.labels[:12].tolist() == [4, 6, 7, 3, 7, 1, 5, 6, 3, 2, 3, 9]
+    assert data.angle[:4].tolist() == pytest.approx([92.3196, 117.03, 32.4681, 141.7113], abs=1e-3)
+    # Pixel sum; a tolerance only for anti-aliasing changes of a new Pillow (a different
+    # sequence of random draws changes the images completely).
+    assert int(data.images.long().sum()) == pytest.approx(25_577_937, rel=1e-4)
 
 
 def test_filled_shapes_sit_where_the_factors_say():

@@ -1,0 +1,134 @@
+"""Lesson: paradigms, and pretext tasks that make pseudolabels from unlabelled data."""
+
+import itertools
+
+import streamlit as st
+
+from fmcore import plots, pretext
+from fmcore.data.shapes import to_pil
+from fmcore.errors import FMError
+from ui import models, runner, state
+from ui.charts import plot
+from ui.widgets import columns, init_state
+
+RUN = "pp_run"
+DRAWS = itertools.count()  # live redraws happen in one script run: each needs its own keys
+DOMAIN_TITLES = {"images": "Images (Shapes)", "text": "Text (sentences)",
+                 "timeseries": "Time series (waveforms)"}
+TASK_TITLES = {"rotation": "Rotation prediction", "jigsaw": "Jigsaw (2×2 tiles)",
+               "masked_char": "Masked characters", "next_char": "Next character",
+               "masked_feature": "Masked time steps"}
+DOWNSTREAM = {"images": "which of 10 shapes", "text": "the sentence's topic (4)",
+              "timeseries": "the waveform (4 kinds)"}
+
+
+def draw(run: runner.Run, final: bool = False) -> None:
+    tag = "final" if final else next(DRAWS)
+    steps, evals = run.of_type(pretext.StepEvent), run.of_type(pretext.EvalEvent)
+    left, right = columns(2, large)
+    with left:
+        plot(plots.loss_curves_figure({"pretext loss": ([e.step for e in steps],
+                                                        [e.loss for e in steps])},
+                                      title="Pretext loss of k_γ(h_θ(x′)) against z",
+                                      x_title="step", y_title="loss", large=large),
+             f"pp_loss_{tag}")
+    with right:
+        x = [e.step for e in evals]
+        curves = {"transferred h_θ* + new g_φ": (x, [e.transfer_accuracy for e in evals]),
+                  "random h_θ + new g_φ": (x, [e.random_accuracy for e in evals])}
+        if evals and evals[0].pretext_accuracy is not None:
+            curves["pretext accuracy (held out)"] = (x, [e.pretext_accuracy for e in evals])
+            curves["pretext: input-blind guess"] = (x, [e.guess_baseline for e in evals])
+        plot(plots.loss_curves_figure(curves, title=f"Downstream: {DOWNSTREAM[ss.pp_domain]}",
+                                      x_title="step", y_title="accuracy", log_y=False,
+                                      y_range=(0.0, 1.0), large=large), f"pp_acc_{tag}")
+
+
+def gallery(ex: pretext.PretextExamples) -> None:
+    if ex.domain == "images":
+        n = len(ex.batch)
+        st.caption("Original x (its label is never read):")
+        st.image([to_pil(ex.raw, i) for i in range(n)], width=72, output_format="PNG")
+        st.caption("x′ and the pseudolabel z the model must predict:")
+        st.image([to_pil(ex.batch.inputs, i) for i in range(n)], width=72, output_format="PNG",
+                 caption=list(ex.descriptions))
+    elif ex.domain == "text":
+        st.dataframe([{"x": text, "x′ → z": line}
+                      for text, line in zip(ex.texts, ex.descriptions, strict=True)],
+                      hide_index=True)
+    else:
+        plot(plots.masked_series_figure(ex.raw[:4], ex.batch.mask[:4], large=large,
+                                        title="Masked time steps: predict the hidden values"),
+             "pp_series")
+        st.caption(" · ".join(ex.descriptions[:4]))
+
+
+init_state({"pp_domain": "images", "pp_task": "rotation", "pp_round": 0, "pp_steps": 1500})
+large = state.classroom()
+ss = st.session_state
+st.title("Paradigms and pretext tasks")
+st.markdown("**Where do labels come from when nobody labels the data?** Self-supervision "
+            "makes a pseudolabel z from the data x itself, trains k_γ(h_θ(·)) to predict it, "
+            "then keeps the feature extractor h_θ* for the task we care about.")
+st.info("Try this: train **rotation prediction** on images; watch the transferred h_θ* beat "
+        "a random one on the shape classes. Then try **jigsaw**: it solves its puzzle well, "
+        "yet transfers much less. Not every pseudolabel needs the meaning of the image.",
+        icon=":material/lightbulb:")
+st.graphviz_chart(plots.paradigms_diagram(), width="stretch")
+
+st.header("1. The pretext task: x → (x′, z)")
+c1, c2, c3 = columns(3, large)
+c1.selectbox("Domain", pretext.DOMAINS, format_func=DOMAIN_TITLES.get, key="pp_domain")
+tasks = pretext.PRETEXT_TASKS[ss.pp_domain]
+if ss.pp_task not in tasks:
+    ss.pp_task = tasks[0]
+c2.selectbox("Pretext task", tasks, format_func=TASK_TITLES.get, key="pp_task")
+if c3.button("New examples", key="btn_pp_new", icon=":material/casino:"):
+    ss.pp_round += 1
+try:
+    ex = pretext.examples(ss.pp_domain, ss.pp_task, 8, state.generator(1000 + ss.pp_round))
+except FMError as error:
+    st.error(str(error))
+    st.stop()
+gallery(ex)
+
+st.header("2. Pretrain k_γ(h_θ(·)) on the pseudolabels")
+st.latex(r"\min_{\theta,\gamma}\ \frac{1}{n}\sum_{i=1}^{n}"
+         r"\ell\big(z^{(i)},\, k_\gamma(h_\theta(x'^{(i)}))\big)"
+         r"\qquad\text{(course slides, Figure 2)}")
+st.select_slider("Steps", [100, 300, 600, 1000, 1500, 3000], key="pp_steps",
+                 help="Images: about 15 s per 1000 steps on two cores; text and series less.")
+try:
+    config = pretext.PretextConfig.classroom(ss.pp_domain, ss.pp_task, steps=ss.pp_steps,
+                                             seed=state.seed())
+except FMError as error:
+    st.error(str(error))
+    st.stop()
+st.caption(f"{config.n_unlabelled} unlabelled examples; every {config.eval_every} steps h_θ "
+           f"is frozen and a new head g_φ is fitted on {config.n_labelled_per_class} labelled "
+           f"examples per class of the downstream task ({DOWNSTREAM[config.domain]}).")
+if st.button("Train", key="btn_pp_train", type="primary", icon=":material/play_arrow:"):
+    run = runner.train(RUN, lambda: pretext.pretrain_pretext(config, state.generator()),
+                       total_steps=config.steps, draw=draw, label="Pretext pretraining",
+                       result=lambda e: e.model if isinstance(e, pretext.StartEvent) else None)
+else:
+    run = runner.current(RUN)
+    if run is not None:
+        draw(run, final=True)
+
+st.header("3. Transfer h_θ* with a new head g_φ")
+if run is None:
+    st.caption("Train first: the transfer is measured while it trains (the right-hand chart).")
+else:
+    runner.show_outcome(run)
+    evals = run.of_type(pretext.EvalEvent)
+    if len(evals) > 1:
+        last = evals[-1]
+        st.metric(f"Downstream accuracy with h_θ* (step {last.step})",
+                  f"{last.transfer_accuracy:.3f}",
+                  f"{last.transfer_accuracy - last.random_accuracy:+.3f} vs a random h_θ")
+    h = run.result.h if run.result is not None else None
+    if h is not None and run.step > 0 and config.domain == "images":
+        models.offer(f"{TASK_TITLES[config.task]}, trained in this session", h,
+                     f"h_θ* of {run.step} steps of {TASK_TITLES[config.task].lower()}")
+        st.caption("k_γ is dropped; h_θ* is now offered to the adaptation lesson.")

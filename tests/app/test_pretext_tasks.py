@@ -1,0 +1,59 @@
+"""The paradigms and pretext-tasks lesson through AppTest: gallery in every domain, a short run."""
+
+import pytest
+
+from tests.app.helpers import figures
+
+PAGE = "lessons/pretext_tasks.py"
+
+
+@pytest.fixture
+def pp(app):
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_opens_with_the_paradigms_and_rotation_examples(pp):
+    specs = [chart.proto.spec for chart in pp.get("graphviz_chart")]
+    assert any("Self-supervised" in s and "pseudolabel z" in s for s in specs)
+    images = pp.get("image")
+    assert len(images) == 2  # originals, then x' with their pseudolabels
+    assert any("rotated" in caption for caption in str(images[1].proto).split("caption"))
+    assert not figures(pp)  # training starts only when asked
+
+
+@pytest.mark.parametrize("domain", ["text", "timeseries"])
+def test_every_domain_shows_pseudolabels(pp, domain):
+    pp.selectbox(key="pp_domain").set_value(domain).run()
+    assert not pp.exception and not pp.error
+    if domain == "text":
+        rows = pp.dataframe[0].value
+        assert "_" in rows["x′ → z"][0] and "hidden" in rows["x′ → z"][0]
+    else:
+        chart = figures(pp)["Masked time steps: predict the hidden values"]
+        assert {t["name"] for t in chart["data"]} >= {"z: the hidden values to predict"}
+
+
+def test_new_examples_change_the_gallery(pp):
+    pp.selectbox(key="pp_domain").set_value("text").run()
+    before = list(pp.dataframe[0].value["x"])
+    pp.button(key="btn_pp_new").click().run()
+    assert list(pp.dataframe[0].value["x"]) != before
+
+
+def test_a_short_run_transfers_and_offers_h(pp):
+    pp.select_slider(key="pp_steps").set_value(100).run()
+    pp.button(key="btn_pp_train").click().run()
+    assert not pp.exception and not pp.error
+    run = pp.session_state["pp_run"]
+    assert run.status == "done"
+    shown = figures(pp)
+    accuracy = shown["Downstream: which of 10 shapes"]
+    names = [t["name"] for t in accuracy["data"]]
+    assert "transferred h_θ* + new g_φ" in names and "random h_θ + new g_φ" in names
+    assert "Rotation prediction, trained in this session" in pp.session_state["trained_models"]
+    # the adaptation lesson now offers it
+    pp.switch_page("lessons/adaptation.py").run()
+    options = pp.selectbox(key="ad_encoder").options
+    assert "Rotation prediction, trained in this session" in options
