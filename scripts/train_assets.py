@@ -2,6 +2,7 @@
 
     python scripts/train_assets.py simclr           # assets/simclr_shapes.pt + .json
     python scripts/train_assets.py supervised       # assets/supervised_shapes.pt + .json
+    python scripts/train_assets.py pretext          # assets/rotation_shapes.pt + .json
     python scripts/train_assets.py simclr --quick   # a few-second smoke run, written to
                                                     # test-artifacts/quick-assets/ instead
 
@@ -114,6 +115,79 @@ def train_supervised(quick: bool, out: Path) -> Path:
     return pt
 
 
+def train_pretext(quick: bool, out: Path) -> Path:
+    """Rotation prediction on upright Shapes; h_theta* is kept, k_gamma dropped."""
+    from fmcore import pretext
+
+    changes = {"n_unlabelled": 1000, "steps": 30, "eval_every": 10, "eval_examples": 200}
+    config = pretext.PretextConfig.classroom(
+        "images",
+        "rotation",
+        **(changes if quick else {"n_unlabelled": 10_000, "steps": 4000, "eval_every": 500}),
+    )
+    print(
+        f"Rotation prediction on {config.n_unlabelled} upright Shapes: {config.steps} steps "
+        f"of batch {config.batch_size}, torch threads {torch.get_num_threads()}",
+        flush=True,
+    )
+    start, model, done, last = time.perf_counter(), None, None, None
+    for event in pretext.pretrain_pretext(config, torch.Generator().manual_seed(config.seed)):
+        if isinstance(event, pretext.StartEvent):
+            model = event.model
+        elif isinstance(event, pretext.EvalEvent):
+            last = event
+            print(
+                f"  eval at step {event.step}: pretext accuracy {event.pretext_accuracy:.3f} "
+                f"(guess {event.guess_baseline:.3f}), transfer {event.transfer_accuracy:.3f} "
+                f"(random h {event.random_accuracy:.3f})  {time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
+        elif isinstance(event, pretext.DoneEvent):
+            done = event
+    assert model is not None and done is not None and last is not None
+    h = model.h  # k_gamma is dropped: h_theta* is the pretrained model
+    manifest = {
+        "kind": ENCODER_KIND,
+        "description": (
+            "Encoder h_theta* pretrained by rotation prediction (0/90/180/270 degrees) on "
+            "upright 32x32 Shapes, no labels; the pretext head k_gamma was dropped. Load it "
+            "with fmcore.checkpoints.load_encoder(PRETEXT_ASSET)."
+        ),
+        "config": {"encoder": h.config.to_dict(), "pretext": config.to_dict()},
+        "seed": config.seed,
+        "threads": torch.get_num_threads(),
+        "data": {
+            "dataset": "fmcore.data.shapes (procedural), preset upright",
+            "pretraining_images": config.n_unlabelled,
+            "pretraining_seed": config.data_seed,
+            "labels_used_for_training": False,
+            "evaluation": f"transfer: {config.n_labelled_per_class} labelled images per "
+            f"class (standard Shapes), {config.eval_examples} test images",
+        },
+        "metrics": {
+            "final_loss": round(done.loss, 5),
+            "pretext_accuracy": round(last.pretext_accuracy, 4),
+            "transfer_accuracy": round(last.transfer_accuracy, 4),
+            "random_accuracy": round(last.random_accuracy, 4),
+            "steps": done.step,
+            "train_seconds": round(done.seconds, 1),
+        },
+        "created_by": "scripts/train_assets.py pretext" + (" --quick" if quick else ""),
+    }
+    pt, _ = save_checkpoint(out / "rotation_shapes", h, manifest)
+    reloaded = load_encoder(pt)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(reloaded.state_dict().values(), h.state_dict().values(), strict=True)
+    ), "the reloaded weights differ from the trained ones"
+    print(
+        f"wrote {pt} ({pt.stat().st_size / 2**20:.2f} MB); transfer "
+        f"{last.transfer_accuracy:.3f} vs random {last.random_accuracy:.3f}",
+        flush=True,
+    )
+    return pt
+
+
 def _run(loop, config):
     """Drive a pretraining loop to the end, printing progress: (model, done, step, eval)."""
     start = time.perf_counter()
@@ -196,14 +270,17 @@ def _check_same(reloaded, model, pt: Path, done, last_eval) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train the checkpoints shipped in assets/.")
-    parser.add_argument("which", choices=["simclr", "supervised"], help="which asset to train")
+    parser.add_argument(
+        "which", choices=["simclr", "supervised", "pretext"], help="which asset to train"
+    )
     parser.add_argument(
         "--quick", action="store_true", help="a short smoke run (not written to assets/)"
     )
     parser.add_argument("--out", type=Path, default=None, help="output folder")
     args = parser.parse_args(argv)
     out = args.out or (ROOT / "test-artifacts" / "quick-assets" if args.quick else ROOT / "assets")
-    {"simclr": train_simclr, "supervised": train_supervised}[args.which](args.quick, out)
+    train = {"simclr": train_simclr, "supervised": train_supervised, "pretext": train_pretext}
+    train[args.which](args.quick, out)
 
 
 if __name__ == "__main__":

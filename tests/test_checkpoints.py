@@ -14,6 +14,7 @@ import torch
 
 from fmcore.checkpoints import (
     ENCODER_KIND,
+    PRETEXT_ASSET,
     SIMCLR_ASSET,
     SIMCLR_KIND,
     SUPERVISED_ASSET,
@@ -320,7 +321,7 @@ def test_bare_encoder_checkpoints_round_trip(tmp_path):
         load_simclr_model(pt)  # a bare encoder is not a SimCLR model
 
 
-@pytest.mark.parametrize("asset", [SUPERVISED_ASSET], ids=["supervised"])
+@pytest.mark.parametrize("asset", [SUPERVISED_ASSET, PRETEXT_ASSET], ids=["supervised", "pretext"])
 def test_shipped_encoder_assets_load(asset):
     if not asset.exists():
         if IN_CI:
