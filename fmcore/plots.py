@@ -525,12 +525,12 @@ def paradigms_diagram() -> str:
     blue, orange, green = OKABE_ITO["sky"], OKABE_ITO["orange"], OKABE_ITO["green"]
     return f"""
 digraph paradigms {{
-  rankdir=LR; bgcolor="transparent"; nodesep=0.25; ranksep=0.4; newrank=true;
+  rankdir=TB; bgcolor="transparent"; nodesep=0.3; ranksep=0.35;
   node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=12,
         color="#333333", fillcolor="#FFFFFF", penwidth=1.3];
   edge [color="#333333", penwidth=1.3, fontname="Helvetica", fontsize=11];
   subgraph cluster_sup {{ label="Supervised"; fontname="Helvetica-Bold"; color="{blue}";
-    sx [label="data x"]; sf [label="model f", fillcolor="{blue}"]; sy [label="human labels y"];
+    sx [label="data x"]; sy [label="human labels y"]; sf [label="model f", fillcolor="{blue}"];
     sl [label="loss L(f(x), y)"]; sx -> sf -> sl; sy -> sl; }}
   subgraph cluster_uns {{ label="Unsupervised"; fontname="Helvetica-Bold"; color="{green}";
     ux [label="data x"]; uf [label="model f", fillcolor="{green}"];

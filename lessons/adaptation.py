@@ -27,6 +27,8 @@ RUN, GRID = "ad_run", "ad_grid"
 DRAWS = itertools.count()  # live redraws happen in one script run: each needs its own keys
 SHOTS = (1, 2, 5, 10, 25, 50, 500)
 RANDOM = "random (no pretraining)"
+TASK_LABELS = {"class": "shape class (10 classes)", "size": "shape size (regression)",
+               "x": "x position (regression)"}
 EQUATIONS = {
     "probe": r"\min_{w\in\mathbb{R}^m}\ \frac{1}{n_{task}}\sum_{i=1}^{n_{task}}"
              r"\ell_{task}\big(y^{(i)}_{task},\, w^\top\phi_{\hat\theta}(x^{(i)}_{task})\big)"
@@ -100,7 +102,8 @@ c1, c2, c3 = columns(3, large)
 c1.selectbox("Pretrained model φθ̂", list(found), key="ad_encoder",
              help="Shipped encoders, any you trained in this session, or a random one.")
 c1.caption(found[ss.ad_encoder][1])
-c2.selectbox("Downstream task", list(TASKS), format_func=TASKS.get, key="ad_task")
+c2.selectbox("Downstream task", list(TASKS), format_func=TASK_LABELS.get, key="ad_task",
+             help="\n\n".join(f"{TASK_LABELS[t]}: {TASKS[t]}" for t in TASKS))
 c2.select_slider("Labelled images per class", SHOTS, key="ad_shots",
                  format_func=lambda k: "full (500)" if k == 500 else str(k),
                  help="n_task = 10 × this. The notes call 1 to 50 few-shot.")
@@ -116,12 +119,11 @@ except FMError as error:
     st.error(str(error))
     st.stop()
 n_task, metric = config.n_task, metric_name(config.task)
-left, right = columns([3, 2], large)
-left.latex(EQUATIONS[config.method])
-left.markdown(f"Here n_task = **{n_task}** ({config.shots} per class), "
+st.latex(EQUATIONS[config.method])
+st.markdown(f"Here n_task = **{n_task}** ({config.shots} per class), "
               f"ℓ_task = {'cross-entropy' if config.task == 'class' else 'squared error'}, "
               f"scored by {metric} on {config.test_images} held-out images.")
-right.graphviz_chart(plots.adaptation_diagram(config.method), width="stretch")
+st.graphviz_chart(plots.adaptation_diagram(config.method), width="stretch")
 
 encoder = found[ss.ad_encoder][0]
 if st.button("Adapt", key="btn_ad_train", type="primary", icon=":material/play_arrow:"):

@@ -25,23 +25,22 @@ DOWNSTREAM = {"images": "which of 10 shapes", "text": "the sentence's topic (4)"
 def draw(run: runner.Run, final: bool = False) -> None:
     tag = "final" if final else next(DRAWS)
     steps, evals = run.of_type(pretext.StepEvent), run.of_type(pretext.EvalEvent)
-    left, right = columns(2, large)
-    with left:
-        plot(plots.loss_curves_figure({"pretext loss": ([e.step for e in steps],
-                                                        [e.loss for e in steps])},
-                                      title="Pretext loss of k_γ(h_θ(x′)) against z",
-                                      x_title="step", y_title="loss", large=large),
-             f"pp_loss_{tag}")
-    with right:
-        x = [e.step for e in evals]
-        curves = {"transferred h_θ* + new g_φ": (x, [e.transfer_accuracy for e in evals]),
-                  "random h_θ + new g_φ": (x, [e.random_accuracy for e in evals])}
-        if evals and evals[0].pretext_accuracy is not None:
-            curves["pretext accuracy (held out)"] = (x, [e.pretext_accuracy for e in evals])
-            curves["pretext: input-blind guess"] = (x, [e.guess_baseline for e in evals])
-        plot(plots.loss_curves_figure(curves, title=f"Downstream: {DOWNSTREAM[ss.pp_domain]}",
-                                      x_title="step", y_title="accuracy", log_y=False,
-                                      y_range=(0.0, 1.0), large=large), f"pp_acc_{tag}")
+    x = [e.step for e in evals]
+    charts = [({"pretext loss": ([e.step for e in steps], [e.loss for e in steps])},
+               "Pretext loss", "loss", True, None)]
+    if evals and evals[0].pretext_accuracy is not None:
+        charts.append(({"held out": (x, [e.pretext_accuracy for e in evals]),
+                        "input-blind guess": (x, [e.guess_baseline for e in evals])},
+                       "Pretext accuracy: predicting z", "accuracy", False, (0.0, 1.0)))
+    charts.append(({"h_θ* (pretrained)": (x, [e.transfer_accuracy for e in evals]),
+                    "random h_θ": (x, [e.random_accuracy for e in evals])},
+                   "Transfer: h_θ + a new head g_φ", "downstream accuracy", False, (0.0, 1.0)))
+    for i, (column, (curves, title, y_title, log_y, y_range)) in enumerate(
+            zip(columns(len(charts), large), charts, strict=True)):
+        with column:
+            plot(plots.loss_curves_figure(curves, title=title, x_title="step", y_title=y_title,
+                                          log_y=log_y, y_range=y_range, large=large),
+                 f"pp_chart{i}_{tag}")
 
 
 def gallery(ex: pretext.PretextExamples) -> None:

@@ -49,9 +49,11 @@ def test_a_short_run_transfers_and_offers_h(pp):
     run = pp.session_state["pp_run"]
     assert run.status == "done"
     shown = figures(pp)
-    accuracy = shown["Downstream: which of 10 shapes"]
-    names = [t["name"] for t in accuracy["data"]]
-    assert "transferred h_θ* + new g_φ" in names and "random h_θ + new g_φ" in names
+    transfer = shown["Transfer: h_θ + a new head g_φ"]
+    assert [t["name"] for t in transfer["data"]] == ["h_θ* (pretrained)", "random h_θ"]
+    pretext_accuracy = shown["Pretext accuracy: predicting z"]["data"]
+    assert pretext_accuracy[0]["x"] == [0, 100] and 0 <= pretext_accuracy[0]["y"][-1] <= 1
+    assert "Pretext loss" in shown
     assert "Rotation prediction, trained in this session" in pp.session_state["trained_models"]
     # the adaptation lesson now offers it
     pp.switch_page("lessons/adaptation.py").run()
