@@ -202,3 +202,18 @@ def test_label_efficiency_refuses_bad_grids():
         )
     with pytest.raises(SettingError, match="shots"):
         list(label_efficiency({"r": encoder()}, AdaptConfig.tiny(), [0], image_size=SIZE))
+
+
+@pytest.mark.slow
+def test_shipped_simclr_probe_needs_far_fewer_labels_than_scratch():
+    """The point of the lesson, on the shipped encoder: 10 labels per class."""
+    from fmcore.checkpoints import load_encoder
+
+    simclr = load_encoder()
+    scratch = make_encoder(simclr.config, torch.Generator().manual_seed(0))
+    config = AdaptConfig(shots=10, test_images=500)
+    probe = adapt.run_to_end(simclr, config, torch.Generator().manual_seed(0))
+    fresh = adapt.run_to_end(scratch, AdaptConfig(shots=10, test_images=500, method="finetune"),
+                             torch.Generator().manual_seed(0))
+    assert probe.test_metric > fresh.test_metric + 0.2
+    assert probe.test_metric > 0.5 and fresh.test_metric < 0.35
