@@ -81,6 +81,7 @@ MAX_SEED = 2**31 - 1
 LOSSES = ("nt_xent", "notes")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("cosine", "constant")
+PRECISIONS = ("auto", "float32", "bfloat16")
 NUM_CLASSES = 10  # Shapes classes
 
 
@@ -136,6 +137,9 @@ class PretrainConfig:
     optimizer: str = "adamw"  # "adamw" (default), "adam" or "sgd" (Nesterov momentum 0.9)
     lr_schedule: str = "cosine"  # "cosine" decay to 0 after warm-up, or "constant"
     warmup_steps: int = 10  # linear warm-up from 0 to learning_rate
+    # the encoder's forward pass: "bfloat16" (autocast) took 1.5x less time per step on a
+    # CPU with native bfloat16 (AVX512-BF16); "auto" uses it only where the CPU has it
+    precision: str = "auto"
     # --- augmentations of each training image (two views for SimCLR, one for supervised)
     augment: AugmentConfig = dataclasses.field(default_factory=_default_augment)
     # --- monitoring (uses labels of the held-out evaluation set only)
@@ -180,6 +184,7 @@ class PretrainConfig:
         for name, value, allowed in (
             ("optimizer", self.optimizer, OPTIMIZERS),
             ("lr_schedule", self.lr_schedule, SCHEDULES),
+            ("precision", self.precision, PRECISIONS),
         ):
             if value not in allowed:
                 raise SettingError(f"{name} must be one of {', '.join(allowed)}; got {value!r}.")
@@ -236,6 +241,7 @@ class PretrainConfig:
             eval_every=500,
             learning_rate=ASSET_LEARNING_RATE,
             augment=ASSET_AUGMENT,
+            precision="float32",
         )
         return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -496,7 +502,8 @@ def pretrain_simclr(
     def step_loss(idx: torch.Tensor, step: int) -> torch.Tensor:
         x = to_float(images[idx])  # (B, 3, S, S) in [0, 1]
         x_hat, x_tilde, _, _ = two_views(x, config.augment, g)  # (B, 3, S, S) each
-        z = model(torch.cat([x_hat, x_tilde]))  # (2B, d)
+        with _autocast(config):
+            z = model(torch.cat([x_hat, x_tilde])).float()  # (2B, d)
         if not bool(torch.isfinite(z).all()):
             raise _diverged(step)
         return contrastive_loss(z[:B], z[B:], config.loss, config.temperature)
@@ -545,12 +552,28 @@ def pretrain_supervised(
 
     def step_loss(idx: torch.Tensor, step: int) -> torch.Tensor:
         x, _ = augment(to_float(images[idx]), config.augment, g)  # (B, 3, S, S)
-        logits = model(x)  # (B, k)
+        with _autocast(config):
+            logits = model(x).float()  # (B, k)
         if not bool(torch.isfinite(logits).all()):
             raise _diverged(step)
         return F.cross_entropy(logits, labels[idx])
 
     yield from _pretrain_loop(config, model, model.encoder, images.shape[0], step_loss, g)
+
+
+def uses_bfloat16(config: PretrainConfig) -> bool:
+    """Whether the forward pass runs in bfloat16: asked for, or "auto" on a CPU with native
+    bfloat16 arithmetic (elsewhere oneDNN emulates it, which is slower than float32)."""
+    if config.precision == "auto":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return config.precision == "bfloat16"
+
+
+def _autocast(config: PretrainConfig) -> torch.autocast:
+    """Mixed precision for the model's forward pass only: convolutions and matrix products
+    in bfloat16, everything else (the loss included, called on ``.float()`` outputs) in
+    float32. The augmentations and the evaluations stay in float32."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=uses_bfloat16(config))
 
 
 def _check_loop_generator(

@@ -445,3 +445,15 @@ def test_supervised_config_checks_classes():
     assert SupervisedConfig(classes=(4, 2)).classes == (2, 4)
     with pytest.raises(SettingError, match="fewer than the batch size"):
         next(pretrain_supervised(SupervisedConfig.tiny(classes=(0, 1), batch_size=60), gen()))
+
+
+def test_precision_setting():
+    with pytest.raises(SettingError, match="precision must be one of"):
+        SimCLRConfig(precision="float16")
+    assert not pretrain_module.uses_bfloat16(SimCLRConfig(precision="float32"))
+    assert pretrain_module.uses_bfloat16(SimCLRConfig(precision="bfloat16"))
+    assert SimCLRConfig.asset().precision == "float32"  # the shipped asset stays reproducible
+    config = SimCLRConfig.tiny(eval_every=0, steps=3, precision="bfloat16")
+    a, b = losses(run(config)), losses(run(config))
+    assert a == b and all(math.isfinite(v) for v in a)
+    assert a != losses(run(dataclasses.replace(config, precision="float32")))
