@@ -58,3 +58,31 @@ def test_a_small_grid_fills_the_chart_and_the_table(ad):
                                                    "SimCLR (shipped), finetune"}
     table = ad.dataframe[0].value
     assert list(table["labels per class"]) == [1, 1]
+
+
+def test_a_model_of_the_wrong_shape_gets_a_message_not_a_traceback(ad):
+    import torch
+
+    from fmcore.encoders import EncoderConfig, make_encoder
+
+    small = make_encoder(EncoderConfig(image_size=16, width=4), torch.Generator())
+    ad.session_state["trained_models"] = {"tiny 16px": {"model": small, "description": "16px"}}
+    ad.run()
+    ad.selectbox(key="ad_encoder").set_value("tiny 16px").run()
+    ad.button(key="btn_ad_train").click().run()
+    assert not ad.exception
+    assert any("does not take 32x32" in e.value for e in ad.error)
+    assert ad.session_state["ad_run"].status == "failed"
+
+
+def test_a_stopped_grid_keeps_its_finished_cells(ad):
+    from fmcore.adapt import CellEvent
+    from ui.runner import Run
+
+    cell = CellEvent("SimCLR (shipped)", "probe", 1, 0, 0.3, 0.1, 1, 4)
+    ad.session_state["ad_grid"] = Run(total_steps=4, status="running", events=[cell])
+    ad.run()  # the rerun after a Stop click
+    assert not ad.exception
+    assert ad.session_state["ad_grid"].status == "stopped"
+    assert any("Stopped at step 1 of 4" in i.value for i in ad.info)
+    assert list(ad.dataframe[0].value["test accuracy"]) == [0.3]
