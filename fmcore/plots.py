@@ -582,3 +582,133 @@ def masked_series_figure(
     fig.update_layout(height=420, showlegend=True)
     fig.update_yaxes(showticklabels=False)
     return fig
+
+
+# ============================================================================ language models
+def _tau_text(tau: float) -> str:
+    return "τ = 0 (greedy)" if tau == 0 else f"τ = {tau:.2f}"
+
+
+def next_token_figure(sweep, *, start: int, title: str = "", large: bool = False) -> go.Figure:
+    """Bars of the next-token distribution with a temperature slider run in the browser.
+
+    ``sweep`` is a :class:`fmcore.lm.explain.TemperatureSweep`: one animation frame per
+    temperature, so the bars follow the slider with no server round trip. The model's own
+    distribution (tau = 1) stays drawn as outlined bars for comparison; the title of each
+    frame gives its entropy. ``start`` is the index of the temperature shown first.
+    """
+    labels = [f"“{x}”" if i < len(sweep.labels) - 1 else x for i, x in enumerate(sweep.labels)]
+    temps = sweep.temperatures
+
+    def bars(i: int) -> go.Bar:
+        return go.Bar(
+            x=labels, y=sweep.probs[i].tolist(), name="at the slider's τ",
+            marker={"color": OKABE_ITO["blue"]},
+            hovertemplate="%{x}: %{y:.3f}<extra></extra>",
+        )
+
+    def heading(i: int) -> str:
+        h = float(sweep.entropy[i])
+        return f"{title}{_tau_text(temps[i])}: entropy {h:.2f} nats ({h / 0.693147:.2f} bits)"
+
+    fig = go.Figure([
+        bars(start),
+        go.Bar(x=labels, y=sweep.reference.tolist(), name="τ = 1 (the model's own)",
+               marker={"color": "rgba(0,0,0,0)", "line": {"color": OKABE_ITO["vermillion"],
+                                                          "width": 2.5}},
+               hovertemplate="%{x}: %{y:.3f} at τ = 1<extra></extra>"),
+    ])
+    fig.frames = [go.Frame(name=f"{t:.2f}", data=[bars(i)], traces=[0],
+                           layout={"title": {"text": heading(i)}}) for i, t in enumerate(temps)]
+    _style(fig, heading(start), "next character (most probable first; the rest grouped)",
+           "probability", large)
+    fig.update_layout(
+        barmode="overlay", height=460, showlegend=True, margin={"b": 150},
+        sliders=[{
+            "active": start, "x": 0.0, "y": -0.28, "yanchor": "top", "len": 1.0,
+            "currentvalue": {"prefix": "temperature "},
+            "steps": [{"label": f"{t:g}", "method": "animate",
+                       "args": [[f"{t:.2f}"], {"frame": {"duration": 0, "redraw": True},
+                                               "mode": "immediate"}]} for t in temps],
+        }],
+    )
+    fig.update_yaxes(range=[0, 1])
+    return fig
+
+
+def surprise_map_figure(
+    chars: Sequence[str],
+    nll: Sequence[float],
+    places: Sequence[tuple[int, int]],
+    hover: Sequence[str],
+    *,
+    title: str,
+    large: bool = False,
+) -> go.Figure:
+    """Each character of a text in a cell coloured by its surprise -log p(x_t | x_<t), in
+    nats, with ``hover`` (e.g. the top alternatives) on each cell. The text is written into
+    the figure as data, never as HTML. ``places`` are (row, column) cells, from
+    :func:`fmcore.lm.explain.text_grid`."""
+    rows = max((r for r, _ in places), default=0) + 1
+    fig = go.Figure(go.Scatter(
+        x=[c for _, c in places], y=[r for r, _ in places], mode="markers+text",
+        text=list(chars), textfont={"size": 18 if large else 14, "family": "monospace"},
+        marker={"symbol": "square", "size": 26 if large else 20, "color": list(nll),
+                "colorscale": SEQUENTIAL_SCALE, "reversescale": True, "cmin": 0,
+                "colorbar": {"title": {"text": "−log p (nats)"}},
+                "line": {"color": "#888888", "width": 0.5}},
+        customdata=list(hover), hovertemplate="%{customdata}<extra></extra>", name="",
+    ))
+    _style(fig, title, "", "", large)
+    fig.update_layout(height=max(180, 60 + 34 * rows), showlegend=False,
+                      margin={"t": 60, "b": 20, "l": 20, "r": 20})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed")
+    return fig
+
+
+def running_loss_figure(chars: Sequence[str], nll: Sequence[float], *, large: bool = False
+                        ) -> go.Figure:
+    """The chain rule as a sum (Eq. 14.5 in logs): bars of each character's -log p and the
+    running total, whose last value is -log p(x_1..x_T); the mean is the loss (Eq. 14.8)."""
+    total, running = 0.0, []
+    for v in nll:
+        total += float(v)
+        running.append(total)
+    x = list(range(1, len(nll) + 1))
+    shown = [c if c.strip() else "␣" for c in chars]
+    fig = go.Figure([
+        go.Bar(x=x, y=[float(v) for v in nll], name="−log p(xₜ | x₍<ₜ₎) of each character",
+               marker={"color": OKABE_ITO["sky"]}, customdata=shown,
+               hovertemplate="t = %{x} “%{customdata}”: %{y:.2f} nats<extra></extra>"),
+        go.Scatter(x=x, y=running, name="running sum = −log p(x₁…xₜ)", yaxis="y2",
+                   line={"color": OKABE_ITO["vermillion"], "width": 3}),
+    ])
+    mean = total / max(1, len(nll))
+    _style(fig, f"Chain rule: −log p(text) = {total:.2f} nats, mean loss {mean:.3f} nats/char",
+           "position t", "−log p per character (nats)", large)
+    fig.update_layout(height=380, showlegend=True, yaxis2={
+        "title": {"text": "running sum (nats)"}, "overlaying": "y", "side": "right",
+        "rangemode": "tozero"})
+    return fig
+
+
+def sample_histogram_figure(sweep, index: int, counts: Sequence[int], *, large: bool = False
+                            ) -> go.Figure:
+    """How often each shown token was drawn in ``sum(counts)`` samples, against the
+    probability the sampler was given (row ``index`` of the sweep): they should agree
+    within sampling noise. ``counts`` follow the sweep's labels (the last is "others")."""
+    n = max(1, sum(counts))
+    labels = [f"“{x}”" if i < len(sweep.labels) - 1 else x for i, x in enumerate(sweep.labels)]
+    fig = go.Figure([
+        go.Bar(x=labels, y=[c / n for c in counts], name=f"drawn ({n} samples)",
+               marker={"color": OKABE_ITO["orange"]}),
+        go.Scatter(x=labels, y=sweep.probs[index].tolist(), mode="markers",
+                   name="predicted probability", marker={"color": OKABE_ITO["black"],
+                                                         "symbol": "line-ew-open", "size": 26,
+                                                         "line": {"width": 3}}),
+    ])
+    _style(fig, f"{n} draws at {_tau_text(sweep.temperatures[index])}: frequency vs "
+           "probability", "next character", "fraction of draws", large)
+    fig.update_layout(height=400, showlegend=True)
+    return fig

@@ -1,0 +1,83 @@
+"""The temperature sweep and the text layout of the language-model lessons, and their figures."""
+
+import math
+
+import pytest
+import torch
+
+from fmcore import plots
+from fmcore.errors import SettingError
+from fmcore.lm.explain import TEMPERATURES, temperature_sweep, text_grid
+from fmcore.lm.sampling import filtered_probs
+from fmcore.lm.tokenizer import CharTokenizer
+
+TOK = CharTokenizer("abcde ")  # V = 3 specials + 6
+
+
+def logits() -> torch.Tensor:
+    return torch.tensor([-9.0, -9.0, -9.0, 2.0, 1.0, 0.5, 0.0, -1.0, 3.0])
+
+
+def test_sweep_rows_are_the_sampler_distributions_grouped():
+    sweep = temperature_sweep(logits(), TOK, top_n=3)
+    assert sweep.token_ids == [8, 3, 4]  # " " then "a", "b": most probable first
+    assert sweep.labels == ["␣", "a", "b", "others"]
+    i = TEMPERATURES.index(0.5)
+    full = filtered_probs(logits().double(), 0.5)
+    assert sweep.probs[i, :3].tolist() == pytest.approx(full[[8, 3, 4]].tolist())
+    assert float(sweep.probs[i].sum()) == pytest.approx(1.0)
+    assert sweep.probs[0].tolist() == [1.0, 0.0, 0.0, 0.0]  # tau = 0: greedy, one-hot
+    assert float(sweep.entropy[0]) == 0.0
+    # entropy grows with temperature, towards log V at large tau
+    assert all(a <= b + 1e-12 for a, b in zip(sweep.entropy, sweep.entropy[1:], strict=False))
+    assert float(sweep.entropy[-1]) < math.log(9)
+    assert sweep.reference.tolist() == pytest.approx(
+        sweep.probs[TEMPERATURES.index(1.0)].tolist())
+
+
+def test_sweep_with_top_k_leaves_nothing_in_others():
+    sweep = temperature_sweep(logits(), TOK, top_k=2, top_n=3)
+    assert sweep.probs[:, 2:].abs().max() == 0  # only the top 2 survive
+    assert sweep.reference[3] > 0  # the reference is the unfiltered model
+
+
+def test_sweep_refuses_bad_inputs():
+    with pytest.raises(SettingError, match="tokenizer has 9"):
+        temperature_sweep(torch.zeros(5), TOK)
+    with pytest.raises(SettingError, match="temperature"):
+        temperature_sweep(logits(), TOK, temperatures=(float("nan"),))
+    with pytest.raises(SettingError, match="1-D"):
+        temperature_sweep(torch.zeros(2, 9), TOK)
+
+
+def test_text_grid_wraps_and_breaks_lines():
+    assert text_grid("abcdef", width=4) == [(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 1)]
+    assert text_grid("ab\ncd", width=10) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]
+
+
+def test_next_token_figure_has_one_frame_per_temperature_and_the_reference():
+    sweep = temperature_sweep(logits(), TOK, top_n=3)
+    fig = plots.next_token_figure(sweep, start=TEMPERATURES.index(1.0))
+    assert len(fig.frames) == len(TEMPERATURES)
+    assert list(fig.frames[0].data[0].y) == [1.0, 0.0, 0.0, 0.0]
+    assert "greedy" in fig.frames[0].layout.title.text
+    assert fig.data[1].name == "τ = 1 (the model's own)"
+    assert fig.layout.sliders[0].active == 20
+    assert "entropy" in fig.layout.title.text and "bits" in fig.layout.title.text
+
+
+def test_surprise_and_running_loss_figures_carry_the_numbers():
+    nll = [0.5, 1.0, 2.0]
+    fig = plots.surprise_map_figure(list("ab\n"), nll, text_grid("ab\n"), ["x", "y", "z"],
+                                    title="t")
+    assert list(fig.data[0].marker.color) == nll and list(fig.data[0].text) == ["a", "b", "\n"]
+    run = plots.running_loss_figure(list("ab "), nll)
+    assert list(run.data[1].y) == [0.5, 1.5, 3.5]
+    assert "3.50 nats" in run.layout.title.text and "1.167" in run.layout.title.text
+
+
+def test_sample_histogram_figure_normalises_counts():
+    sweep = temperature_sweep(logits(), TOK, top_n=3)
+    fig = plots.sample_histogram_figure(sweep, 20, [50, 30, 15, 5])
+    assert list(fig.data[0].y) == [0.5, 0.3, 0.15, 0.05]
+    assert list(fig.data[1].y) == pytest.approx(sweep.probs[20].tolist())
