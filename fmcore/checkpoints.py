@@ -43,6 +43,8 @@ from fmcore.errors import CheckpointError, FMError
 __all__ = [
     "ASSETS",
     "ENCODER_KIND",
+    "LM_ASSETS",
+    "LM_KIND",
     "PRETEXT_ASSET",
     "SUPERVISED_ASSET",
     "MAX_CHECKPOINT_BYTES",
@@ -54,6 +56,7 @@ __all__ = [
     "load_checkpoint",
     "load_checkpoint_bytes",
     "load_encoder",
+    "load_language_model",
     "load_simclr_model",
     "read_manifest",
     "save_checkpoint",
@@ -64,6 +67,8 @@ SIMCLR_ASSET = ASSETS / "simclr_shapes.pt"
 SIMCLR_KIND = "simclr"  # a SimCLRModel: encoder phi and projection head g
 ENCODER_KIND = "encoder"  # a bare ConvEncoder phi (supervised or pretext pretraining)
 SUPERVISED_ASSET = ASSETS / "supervised_shapes.pt"
+LM_KIND = "char_lm"  # a TinyGPT with its character tokenizer (in the manifest)
+LM_ASSETS = {"toy": ASSETS / "lm_toy.pt", "english": ASSETS / "lm_english.pt"}
 PRETEXT_ASSET = ASSETS / "rotation_shapes.pt"
 
 FORMAT_VERSION = 1
@@ -353,3 +358,33 @@ def load_encoder(path: str | os.PathLike[str] = SIMCLR_ASSET) -> ConvEncoder:
         assert isinstance(model, ConvEncoder)
         return model
     return load_simclr_model(path).encoder
+
+
+# ============================================================================ language models
+def build_language_model(manifest: dict[str, Any]) -> nn.Module:
+    """A TinyGPT of the architecture in ``manifest["config"]["model"]`` (placeholder
+    weights, to be overwritten), after checking that the tokenizer there fits it."""
+    from fmcore.lm.model import GPTConfig, make_gpt
+    from fmcore.lm.tokenizer import CharTokenizer
+
+    config = manifest.get("config")
+    if not isinstance(config, dict) or "model" not in config or "tokenizer" not in config:
+        raise CheckpointError("The manifest's config needs 'model' and 'tokenizer' entries.")
+    gpt = GPTConfig.from_dict(config["model"])
+    tokenizer = CharTokenizer.from_dict(config["tokenizer"])
+    if tokenizer.vocab_size != gpt.vocab_size:
+        raise CheckpointError(
+            f"The tokenizer has {tokenizer.vocab_size} tokens but the model expects "
+            f"{gpt.vocab_size}."
+        )
+    return make_gpt(gpt, torch.Generator().manual_seed(0))
+
+
+def load_language_model(path: str | os.PathLike[str]) -> tuple[nn.Module, Any, dict[str, Any]]:
+    """(model, tokenizer, manifest) of a character language-model checkpoint; the model is
+    frozen and in eval mode. Load it once per process and never mutate it."""
+    from fmcore.lm.tokenizer import CharTokenizer
+
+    manifest = read_manifest(path)
+    model = load_checkpoint(path, LM_KIND, build_language_model)
+    return model, CharTokenizer.from_dict(manifest["config"]["tokenizer"]), manifest

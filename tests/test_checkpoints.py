@@ -333,3 +333,26 @@ def test_shipped_encoder_assets_load(asset):
     encoder = load_encoder(asset)
     assert encoder.config == EncoderConfig.from_dict(info["config"]["encoder"])
     assert not encoder.training
+
+
+def test_language_model_round_trip_with_its_tokenizer(tmp_path):
+    from fmcore.checkpoints import LM_KIND, load_language_model
+    from fmcore.lm.model import GPTConfig, make_gpt
+    from fmcore.lm.tokenizer import CharTokenizer
+
+    tokenizer = CharTokenizer("ab c")
+    config = GPTConfig.tiny(vocab_size=tokenizer.vocab_size)
+    gpt = make_gpt(config, torch.Generator().manual_seed(0))
+    info = {"kind": LM_KIND, "config": {"model": config.to_dict(),
+                                        "tokenizer": tokenizer.to_dict()},
+            "seed": 0, "data": {}, "metrics": {}, "created_by": "tests"}
+    pt, js = save_checkpoint(tmp_path / "lm", gpt, info)
+    model, tok, manifest = load_language_model(pt)
+    assert tok == tokenizer and same_weights(model, gpt) and not model.training
+    assert manifest["kind"] == LM_KIND
+    # a tokenizer that does not fit the model is refused
+    bad = json.loads(js.read_text())
+    bad["config"]["tokenizer"] = CharTokenizer("abcdef").to_dict()
+    js.write_text(json.dumps(bad))
+    with pytest.raises(CheckpointError, match="tokenizer has"):
+        load_language_model(pt)
