@@ -7,6 +7,7 @@ scale, and takes ``large=True`` for classroom mode (bigger type for a projector)
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
@@ -652,7 +653,8 @@ def surprise_map_figure(
     rows = max((r for r, _ in places), default=0) + 1
     fig = go.Figure(go.Scatter(
         x=[c for _, c in places], y=[r for r, _ in places], mode="markers+text",
-        text=list(chars), textfont={"size": 18 if large else 14, "family": "monospace"},
+        text=[html.escape(c) for c in chars],  # Plotly reads a few tags: show them as typed
+        textfont={"size": 18 if large else 14, "family": "monospace"},
         marker={"symbol": "square", "size": 26 if large else 20, "color": list(nll),
                 "colorscale": SEQUENTIAL_SCALE, "reversescale": True, "cmin": 0,
                 "colorbar": {"title": {"text": "−log p (nats)"}},

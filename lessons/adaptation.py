@@ -44,7 +44,8 @@ def encoders() -> dict:
     """{name: (encoder, description)}: shipped, trained in this session, and random."""
     found = dict(cached.shipped_encoders())
     for name, item in models.offered().items():
-        found[name] = (getattr(item["model"], "encoder", item["model"]), item["description"])
+        if item.get("kind") is None:  # image encoders (language models carry a kind)
+            found[name] = (getattr(item["model"], "encoder", item["model"]), item["description"])
     random = cached.random_simclr_model(state.seed()).encoder
     found[RANDOM] = (random, "the same network, freshly initialised: finetuning it is "
                              "training from scratch")

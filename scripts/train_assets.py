@@ -3,6 +3,8 @@
     python scripts/train_assets.py simclr           # assets/simclr_shapes.pt + .json
     python scripts/train_assets.py supervised       # assets/supervised_shapes.pt + .json
     python scripts/train_assets.py pretext          # assets/rotation_shapes.pt + .json
+    python scripts/train_assets.py lm-toy           # assets/lm_toy.pt + .json
+    python scripts/train_assets.py lm-english       # assets/lm_english.pt + .json
     python scripts/train_assets.py simclr --quick   # a few-second smoke run, written to
                                                     # test-artifacts/quick-assets/ instead
 
@@ -188,6 +190,93 @@ def train_pretext(quick: bool, out: Path) -> Path:
     return pt
 
 
+LM_STEPS = {"toy": 3000, "english": 6000}
+
+
+def train_language_model(corpus_name: str, quick: bool, out: Path) -> Path:
+    """A character language model (4 layers, width 128, context 64) on a corpus, float32."""
+    from fmcore.checkpoints import LM_KIND, load_language_model
+    from fmcore.data.corpora import load_corpus, split_corpus
+    from fmcore.lm import train
+    from fmcore.lm.tokenizer import CharTokenizer
+
+    corpus = load_corpus(corpus_name)
+    train_text, val_text = split_corpus(corpus.text)
+    tokenizer = CharTokenizer.from_corpus(train_text)
+    steps = 30 if quick else LM_STEPS[corpus_name]
+    config = train.LMConfig.classroom(
+        steps=steps,
+        eval_every=max(10, steps // 10),
+        sample_every=max(10, steps // 4),
+        precision="float32",
+    )
+    print(
+        f"Language model on {corpus.title}: {len(train_text):,} training characters, "
+        f"vocabulary {tokenizer.vocab_size}, {steps} steps of batch {config.batch_size}, "
+        f"torch threads {torch.get_num_threads()}",
+        flush=True,
+    )
+    start, model, done, last = time.perf_counter(), None, None, None
+    for event in train.train_lm(
+        config, tokenizer, train_text, val_text, torch.Generator().manual_seed(config.seed)
+    ):
+        if isinstance(event, train.StartEvent):
+            model = event.model
+        elif isinstance(event, train.EvalEvent):
+            last = event
+            print(
+                f"  step {event.step:5d}: train {event.train_loss:.3f}, validation "
+                f"{event.val_loss:.3f} nats/char  {time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
+        elif isinstance(event, train.SampleEvent):
+            print(f"  sample: {event.text[:100]!r}", flush=True)
+        elif isinstance(event, train.DoneEvent):
+            done = event
+    assert model is not None and done is not None and last is not None
+    manifest = {
+        "kind": LM_KIND,
+        "description": (
+            f"A 4-layer character Transformer trained on {corpus.title.lower()} "
+            f"({steps} steps); validation loss {last.val_loss:.3f} nats/char"
+            + (f", true entropy rate {corpus.entropy_rate:.3f}." if corpus.entropy_rate else ".")
+        ),
+        "config": {
+            "model": model.config.to_dict(),
+            "tokenizer": tokenizer.to_dict(),
+            "training": config.to_dict(),
+        },
+        "seed": config.seed,
+        "threads": torch.get_num_threads(),
+        "data": {
+            "corpus": corpus_name,
+            "title": corpus.title,
+            "about": corpus.description,
+            "train_chars": len(train_text),
+            "validation_chars": len(val_text),
+        },
+        "metrics": {
+            "train_loss": round(last.train_loss, 4),
+            "val_loss": round(last.val_loss, 4),
+            "entropy_rate": corpus.entropy_rate,
+            "steps": done.step,
+            "train_seconds": round(done.seconds, 1),
+        },
+        "created_by": f"scripts/train_assets.py lm-{corpus_name}" + (" --quick" if quick else ""),
+    }
+    pt, _ = save_checkpoint(out / f"lm_{corpus_name}", model, manifest)
+    reloaded, _, _ = load_language_model(pt)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(reloaded.state_dict().values(), model.state_dict().values(), strict=True)
+    ), "the reloaded weights differ from the trained ones"
+    print(
+        f"wrote {pt} ({pt.stat().st_size / 2**20:.2f} MB); validation {last.val_loss:.3f}",
+        flush=True,
+    )
+    return pt
+
+
 def _run(loop, config):
     """Drive a pretraining loop to the end, printing progress: (model, done, step, eval)."""
     start = time.perf_counter()
@@ -271,7 +360,9 @@ def _check_same(reloaded, model, pt: Path, done, last_eval) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train the checkpoints shipped in assets/.")
     parser.add_argument(
-        "which", choices=["simclr", "supervised", "pretext"], help="which asset to train"
+        "which",
+        choices=["simclr", "supervised", "pretext", "lm-toy", "lm-english"],
+        help="which asset to train",
     )
     parser.add_argument(
         "--quick", action="store_true", help="a short smoke run (not written to assets/)"
@@ -279,7 +370,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="output folder")
     args = parser.parse_args(argv)
     out = args.out or (ROOT / "test-artifacts" / "quick-assets" if args.quick else ROOT / "assets")
-    train = {"simclr": train_simclr, "supervised": train_supervised, "pretext": train_pretext}
+    train = {
+        "simclr": train_simclr,
+        "supervised": train_supervised,
+        "pretext": train_pretext,
+        "lm-toy": lambda quick, out: train_language_model("toy", quick, out),
+        "lm-english": lambda quick, out: train_language_model("english", quick, out),
+    }
     train[args.which](args.quick, out)
 
 

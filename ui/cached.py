@@ -102,3 +102,39 @@ def shipped_encoders() -> dict:
         except CheckpointError:
             continue
     return found
+
+
+@st.cache_resource(show_spinner="Loading the language models")
+def shipped_language_models() -> dict:
+    """{name: (model, tokenizer, manifest)} of the character language models shipped in
+    assets/, loaded once per process, frozen and shared read-only (rule 10)."""
+    from fmcore.checkpoints import LM_ASSETS, load_language_model
+    from fmcore.errors import CheckpointError
+
+    titles = {"toy": "toy grammar (shipped)", "english": "English prose (shipped)"}
+    found = {}
+    for key, path in LM_ASSETS.items():
+        try:
+            found[titles[key]] = load_language_model(path)
+        except CheckpointError:
+            continue
+    return found
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def temperature_sweep(model_key: str, prompt: str, top_k: int | None, top_p: float | None,
+                      _model, _tokenizer):
+    """The next-token distribution of ``prompt`` at every temperature of the slider, and
+    whether the prompt was cut. Keyed on ``model_key`` (the model itself is not hashed)."""
+    from fmcore.lm.explain import temperature_sweep as sweep
+
+    logits, truncated = next_logits(model_key, prompt, _model, _tokenizer)
+    return sweep(logits, _tokenizer, top_k=top_k, top_p=top_p), truncated
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def next_logits(model_key: str, prompt: str, _model, _tokenizer):
+    """u_{T+1} of ``prompt`` and whether the prompt was cut to the context."""
+    from fmcore.lm.generate import next_distribution
+
+    return next_distribution(_model, _tokenizer, prompt)

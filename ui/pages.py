@@ -60,6 +60,18 @@ LESSONS: tuple[PageInfo, ...] = (
         "Adaptation",
         stage="adapt",
     ),
+    PageInfo(
+        "lessons/language_model.py",
+        "What a language model computes",
+        ":material/text_fields:",
+        "Language models",
+    ),
+    PageInfo(
+        "lessons/temperature.py",
+        "Sampling and temperature",
+        ":material/thermostat:",
+        "Language models",
+    ),
 )
 
 # Sections in course order; a section appears in the navigation only when it has a lesson.

@@ -12,6 +12,7 @@ page's temperature slider run in the browser from precomputed frames.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import torch
@@ -107,3 +108,35 @@ def text_grid(text: str, width: int = 40) -> list[tuple[int, int]]:
         else:
             col += 1
     return places
+
+
+def group_counts(counts: torch.Tensor, sweep: TemperatureSweep) -> list[int]:
+    """Draw counts per token (V,) regrouped as the sweep's bars: the shown tokens, then the
+    sum of all the others."""
+    counts = counts.long()
+    shown = counts[sweep.token_ids]
+    return [int(c) for c in shown] + [int(counts.sum() - shown.sum())]
+
+
+def position_notes(score, tokenizer: CharTokenizer, k: int = 5) -> list[str]:
+    """One line per scored character for a hover: its probability and surprise, and the
+    ``k`` characters the model found most probable there. ``score`` is a
+    :class:`fmcore.lm.scoring.TextScore`. Characters are HTML-escaped: Plotly's hover text
+    reads a few tags, and a typed "<b>" must show as typed."""
+    k = bounded_int("k", k, 1, score.top_ids.shape[1])
+
+    def label(token_id: int) -> str:
+        return html.escape(tokenizer.token_label(token_id))
+
+    notes = []
+    for t in range(score.length):
+        char = label(score.ids[t + 1])
+        top = " · ".join(
+            f"“{label(int(i))}” {float(p):.2f}"
+            for i, p in zip(score.top_ids[t, :k], score.top_probs[t, :k], strict=True)
+        )
+        notes.append(
+            f"x{t + 1} = “{char}”: p = {float(score.probs[t]):.3f}, "
+            f"−log p = {float(score.nll[t]):.2f} nats<br>most probable here: {top}"
+        )
+    return notes

@@ -87,6 +87,11 @@ def _is_invisible(char: str) -> bool:
     return unicodedata.category(char).startswith("C") and char not in _ALLOWED_CONTROLS
 
 
+def visible(char: str) -> str:
+    """``char`` with whitespace made visible (␣ ↵ ⇥), for a chart cell."""
+    return _LABELS.get(char, char)
+
+
 def describe_character(char: str) -> str:
     """A readable description of one character: ``"U+1F600 GRINNING FACE"``,
     ``"U+0000 (control character)"``; for the unknown-character report of a page."""

@@ -1,0 +1,100 @@
+"""Lesson: what temperature does to the next-token distribution (Eq. 14.9-14.16)."""
+
+import streamlit as st
+
+from fmcore import plots
+from fmcore.errors import FMError
+from fmcore.lm.explain import TEMPERATURES, group_counts
+from fmcore.lm.generate import generate, sample_many
+from ui import cached, lm_models, state
+from ui.charts import plot
+from ui.widgets import columns, init_state
+
+DRAWS = (100, 1000, 10000)
+
+
+def tau_index(tau: float) -> int:
+    return min(range(len(TEMPERATURES)), key=lambda i: abs(TEMPERATURES[i] - tau))
+
+
+init_state({"tp_model": None, "tp_prompt": "the cat ", "tp_tau": 1.0, "tp_top_k": 0,
+            "tp_top_p": 1.0, "tp_generated": "", "tp_n": 20, "tp_round": 0, "tp_draws": 1000,
+            "tp_counts": None})
+large = state.classroom()
+ss = st.session_state
+st.title("Sampling and temperature")
+st.markdown("**What does temperature do to the next character?** The model gives a score "
+            "u for every character; sampling draws from softmax(u / τ).")
+st.info("Try this: drag the τ slider under the bars from 1 down to 0 and watch the mass pile "
+        "onto one character (greedy); then up to 3, where even unlikely characters get a "
+        "chance. Then press **Next character** a few times at τ = 0 and at τ = 2.",
+        icon=":material/lightbulb:")
+found = lm_models.available()
+if not found:
+    st.error("No language model is available: run `python scripts/train_assets.py lm-toy`.")
+    st.stop()
+if ss.tp_model not in found:
+    ss.tp_model = next(iter(found))
+c1, c2, c3 = columns(3, large)
+c1.selectbox("Model", list(found), key="tp_model")
+model, tokenizer, about = found[ss.tp_model]
+c1.caption(about)
+c2.text_input("Prompt x₁…x_t (empty: the begin token ⊥ alone)", key="tp_prompt",
+              max_chars=2000)
+c3.number_input("top-k (0 = off)", 0, tokenizer.vocab_size, key="tp_top_k")
+c3.slider("top-p (1 = off)", 0.05, 1.0, step=0.05, key="tp_top_p")
+top_k = ss.tp_top_k or None
+top_p = ss.tp_top_p if ss.tp_top_p < 1.0 else None
+try:
+    sweep, truncated = cached.temperature_sweep(lm_models.key(ss.tp_model, model), ss.tp_prompt,
+                                                top_k, top_p, model, tokenizer)
+except FMError as error:
+    st.error(str(error))
+    st.stop()
+lm_models.report_text(tokenizer, ss.tp_prompt, truncated, model)
+st.latex(r"x_{t+1}\sim\mathrm{softmax}\big(f_\theta(x_0,x_1,\dots,x_t)/\tau\big)\qquad(14.13)"
+         r"\qquad\tau\to 0:\ \text{greedy (argmax)};\ \ \tau=1:\ \text{the model's own }(14.9)")
+plot(plots.next_token_figure(sweep, start=tau_index(ss.tp_tau), large=large,
+                             title="Next character after the prompt, "), "tp_bars")
+st.caption("The slider under the chart runs in your browser: the bars follow it at once. "
+           "Outlined bars: the model's own distribution (τ = 1, no top-k or top-p).")
+
+st.header("Generate")
+g1, g2 = columns([2, 1], large)
+g1.slider("Temperature τ for generating (0 = greedy)", 0.0, 3.0, step=0.05, key="tp_tau")
+g2.select_slider("Characters at once", [1, 5, 20, 50, 200], key="tp_n")
+b1, b2, b3 = st.columns(3)
+one = b1.button("Next character", key="btn_tp_next", icon=":material/skip_next:")
+many = b2.button(f"Generate {ss.tp_n}", key="btn_tp_many", icon=":material/fast_forward:")
+if b3.button("Clear", key="btn_tp_clear", icon=":material/backspace:"):
+    ss.tp_generated = ""
+last = None
+if one or many:
+    ss.tp_round += 1
+    try:
+        for last in generate(model, tokenizer, ss.tp_prompt + ss.tp_generated,
+                             1 if one else ss.tp_n, ss.tp_tau, state.generator(ss.tp_round),
+                             top_k=top_k, top_p=top_p):
+            ss.tp_generated += last.text
+    except FMError as error:
+        st.error(str(error))
+st.text_area("Prompt + generated text", ss.tp_prompt + ss.tp_generated, height=110,
+             disabled=True)
+if last is not None:
+    st.caption(f"Last character “{tokenizer.token_label(last.token)}” had probability "
+               f"{last.probability:.3f}; the distribution it was drawn from had entropy "
+               f"{last.entropy:.2f} nats.")
+
+st.header("Draw many samples")
+d1, d2 = columns([2, 1], large)
+d2.select_slider("Samples", DRAWS, key="tp_draws")
+if d1.button(f"Draw {ss.tp_draws} next characters at τ = {ss.tp_tau:g}", key="btn_tp_draw",
+             icon=":material/casino:"):
+    logits, _ = cached.next_logits(lm_models.key(ss.tp_model, model), ss.tp_prompt,
+                                   model, tokenizer)
+    counts = sample_many(logits, ss.tp_tau, ss.tp_draws, state.generator(7),
+                         top_k=top_k, top_p=top_p)
+    ss.tp_counts = (ss.tp_prompt, ss.tp_tau, group_counts(counts, sweep))
+if ss.tp_counts is not None and ss.tp_counts[0] == ss.tp_prompt:
+    _, tau, counts = ss.tp_counts
+    plot(plots.sample_histogram_figure(sweep, tau_index(tau), counts, large=large), "tp_hist")

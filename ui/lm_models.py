@@ -1,0 +1,46 @@
+"""The language models a lesson can use: shipped (shared, read-only) and trained in this
+session (rule 10), and the notes a page shows about a text the model reads."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import cached, models
+
+KIND = "language model"  # how trained language models are tagged in ui.models
+
+
+def available() -> dict[str, tuple]:
+    """{name: (model, tokenizer, description)}: the shipped models, then this session's."""
+    found = {name: (m, tok, manifest.get("description", ""))
+             for name, (m, tok, manifest) in cached.shipped_language_models().items()}
+    for name, item in models.offered().items():
+        if item.get("kind") == KIND:
+            found[name] = (item["model"], item["tokenizer"], item["description"])
+    return found
+
+
+def offer(name: str, model, tokenizer, description: str) -> None:
+    """Offer a language model trained in this session to the other language lessons."""
+    models.offer(name, model, description)
+    st.session_state[models.KEY][name].update(kind=KIND, tokenizer=tokenizer)
+
+
+def key(name: str, model) -> str:
+    """A cache key that changes when a session's model is retrained under the same name."""
+    return f"{name}#{id(model)}#{sum(1 for _ in model.parameters())}"
+
+
+def report_text(tokenizer, text: str, truncated: bool, model) -> None:
+    """Say what the model did not read as typed: characters outside its alphabet, and a
+    text cut to the model's context."""
+    unknown = tokenizer.unknown_characters(text)
+    if unknown:
+        shown = ", ".join(u.description for u in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        st.warning(f"{len(unknown)} character(s) are not in this model's alphabet and are read "
+                   f"as the unknown token �: {shown}{more}.", icon=":material/help:")
+    if truncated:
+        st.info(f"The prompt is longer than the model's context: only its last "
+                f"{model.config.context_length - 1} characters are read.",
+                icon=":material/content_cut:")
