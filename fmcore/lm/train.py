@@ -1,0 +1,576 @@
+"""Training a character language model (Section 14.3 of the notes) as a generator of events.
+
+The model f_theta (:class:`fmcore.lm.model.TinyGPT`) is trained by minimising the negative
+log-likelihood of the training text, the cross-entropy of Eq. 14.8:
+
+    loss(theta) = (1/T) sum_{t=1..T} -log softmax(f_theta(x_0, ..., x_{t-1}))_{x_t}
+
+**Training examples.** As in footnote 5 of the notes, the training text is one long
+sequence and an example is a random stretch of it. Each row of a batch is a window of
+``context`` consecutive characters w_1..w_T (T = ``context``) cut at a uniformly random
+place of the text, read after the begin token: the model is fed
+``[x_0 = ⊥, w_1, ..., w_{T-1}]`` (``context`` tokens, the model's context length) and its
+outputs u_1..u_T are scored against the targets ``w_1, ..., w_T``. The loss of a step is
+Eq. 14.8 averaged over the T positions and the B rows. So position 0 always holds ⊥, exactly
+as when :func:`fmcore.lm.scoring.score_text` scores a text and when
+:func:`fmcore.lm.generate.generate` starts a text: the model is used the way it was
+trained. (u_1 = f_theta(⊥) then learns the frequency of the characters a window starts
+with: the plain character frequencies of the text, since windows start anywhere.)
+
+**Optimisation.** AdamW (decoupled weight decay on the weight matrices and embeddings, none
+on biases and LayerNorm parameters), a linear warm-up then a cosine decay of the learning
+rate to 0, gradient-norm clipping. The forward pass may run in bfloat16 (``precision``,
+as in :mod:`fmcore.pretrain`); the loss is always computed in float32.
+
+**Events** (rule 3 of DESIGN.md). :func:`train_lm` yields a :class:`StartEvent`, a
+:class:`StepEvent` per optimisation step, an :class:`EvalEvent` (mean loss on fixed
+windows of the training and of the validation text) at step 0, every ``eval_every`` steps
+and at the end, a :class:`SampleEvent` (a text generated from ⊥ alone) at step 0, every
+``sample_every`` steps and at the end, and a :class:`DoneEvent`. It never prints. The
+model is trained *in place*: the object in the StartEvent holds the weights learned so far
+at every yield, so a caller who stops iterating (a Stop button) keeps what was learned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from fmcore.errors import InvalidTextError, SettingError
+from fmcore.lm.generate import generate_text
+from fmcore.lm.model import MAX_CONTEXT, GPTConfig, TinyGPT, make_gpt
+from fmcore.lm.sampling import MAX_TEMPERATURE
+from fmcore.lm.tokenizer import BEGIN, MAX_CORPUS_CHARS, UNKNOWN, CharTokenizer
+from fmcore.validate import bounded_int, finite_float
+
+__all__ = [
+    "MAX_ACTIVATION_BYTES",
+    "MAX_BATCH",
+    "MAX_STEPS",
+    "DoneEvent",
+    "EvalEvent",
+    "Event",
+    "LMConfig",
+    "SampleEvent",
+    "StartEvent",
+    "StepEvent",
+    "evaluate_loss",
+    "train_lm",
+    "training_rows",
+    "uses_bfloat16",
+]
+
+# ------------------------------------------------------------------------------ limits
+MAX_STEPS = 50_000  # optimisation steps in one run
+MAX_BATCH = 512  # rows (windows) per step
+MAX_EVAL_BATCHES = 100  # batches of fixed windows per split for each evaluation
+MAX_SAMPLE_CHARS = 2000  # characters of each sample
+MAX_SEED = 2**31 - 1
+# What one training step may hold in activations for the backward pass (an estimate, see
+# LMConfig.activation_bytes): a classroom server runs several trainings at once.
+MAX_ACTIVATION_BYTES = 2**30  # 1 GiB
+
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+# ============================================================================ config
+@dataclass(frozen=True)
+class LMConfig:
+    """Settings of a language-model training run, checked on creation (SettingError if not).
+
+    The model's sizes are GPTConfig's fields; its vocabulary size comes from the tokenizer
+    (:meth:`model_config`). Presets: :meth:`tiny` (tests, milliseconds per step) and
+    :meth:`classroom` (the lesson page: about 30-60 s on one or two cores).
+    """
+
+    # --- model (fmcore.lm.model.GPTConfig without the vocabulary)
+    context: int = 64  # tokens per training row, ⊥ included = the model's context_length (2..1024)
+    width: int = 128  # C, the width of the residual stream (4..512, a multiple of heads)
+    layers: int = 4  # Transformer blocks (1..12)
+    heads: int = 4  # attention heads per block (1..16)
+    dropout: float = 0.0  # drop probability while training (0..0.5); draws from the generator
+    # --- optimisation
+    batch_size: int = 12  # B: windows per step (1..512)
+    steps: int = 1000  # optimisation steps (1..50 000)
+    # peak rate of AdamW after the warm-up. Classroom settings, 1000 steps: 3e-3 and 6e-3
+    # reached the same validation loss on the toy grammar and English, 1e-3 was behind
+    # (English 2.15 vs 2.00 nats/char), 1e-2 stalled on English (2.63)
+    learning_rate: float = 3e-3
+    warmup_steps: int = 30  # linear warm-up from 0 to learning_rate, then cosine decay to 0
+    weight_decay: float = 0.1  # decoupled (AdamW), on weight matrices and embeddings only
+    grad_clip: float = 1.0  # largest gradient norm (clipped above it); 0 = no clipping
+    # the forward pass: "bfloat16" (autocast) or "float32"; "auto" uses bfloat16 only where
+    # the CPU has native bfloat16 arithmetic (bench/lm.py). The loss is always float32.
+    precision: str = "auto"
+    # --- monitoring
+    eval_every: int = 100  # evaluate after every this many steps (and at 0 and the end); 0: never
+    eval_batches: int = 4  # fixed windows per split for each evaluation: eval_batches * B
+    sample_every: int = 250  # sample after every this many steps (and at 0 and the end); 0: never
+    sample_chars: int = 120  # characters per sample (1..2000)
+    sample_temperature: float = 0.8  # tau of the samples (Eq. 14.13; 0 is greedy)
+    # --- randomness
+    seed: int = 0  # seeds the training generator when the loop gets none
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "context", bounded_int("context", self.context, 2, MAX_CONTEXT))
+        model = self.model_config(2)  # GPTConfig checks the sizes, width a multiple of heads
+        for name in ("width", "layers", "heads", "dropout"):
+            set_(self, name, getattr(model, name))
+        set_(self, "batch_size", bounded_int("batch size", self.batch_size, 1, MAX_BATCH))
+        set_(self, "steps", bounded_int("number of steps", self.steps, 1, MAX_STEPS))
+        set_(self, "learning_rate", finite_float("learning rate", self.learning_rate, 1e-6, 1.0))
+        set_(self, "warmup_steps", bounded_int("warm-up steps", self.warmup_steps, 0, MAX_STEPS))
+        set_(self, "weight_decay", finite_float("weight decay", self.weight_decay, 0.0, 1.0))
+        set_(self, "grad_clip", finite_float("gradient clipping", self.grad_clip, 0.0, 1e6))
+        if self.precision not in PRECISIONS:
+            raise SettingError(
+                f"precision must be one of {', '.join(PRECISIONS)}; got {self.precision!r}."
+            )
+        set_(self, "eval_every", bounded_int("eval_every", self.eval_every, 0, MAX_STEPS))
+        set_(
+            self,
+            "eval_batches",
+            bounded_int("eval_batches", self.eval_batches, 1, MAX_EVAL_BATCHES),
+        )
+        set_(self, "sample_every", bounded_int("sample_every", self.sample_every, 0, MAX_STEPS))
+        set_(
+            self,
+            "sample_chars",
+            bounded_int("sample_chars", self.sample_chars, 1, MAX_SAMPLE_CHARS),
+        )
+        tau = finite_float("sample temperature", self.sample_temperature, 0.0, MAX_TEMPERATURE)
+        set_(self, "sample_temperature", tau)
+        set_(self, "seed", bounded_int("seed", self.seed, 0, MAX_SEED - 1))
+
+    # ----------------------------------------------------------------- presets
+    @classmethod
+    def tiny(cls, **changes: object) -> LMConfig:
+        """For tests: context 16, two layers of width 16, batch 4, 20 steps, float32."""
+        base = cls(
+            context=16,
+            width=16,
+            layers=2,
+            heads=2,
+            batch_size=4,
+            steps=20,
+            learning_rate=1e-2,
+            warmup_steps=2,
+            eval_every=10,
+            eval_batches=2,
+            sample_every=10,
+            sample_chars=20,
+            precision="float32",
+        )
+        return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def classroom(cls, **changes: object) -> LMConfig:
+        """For the lesson page: 4 layers, 4 heads, width 128, context 64, batch 12 and
+        1000 steps: about 45 s on one torch thread of a CPU with native bfloat16 (about 22
+        steps/s in bench/lm.py), about 75 s in float32. On the toy grammar it ends about
+        0.1 nats/char above the entropy rate (0.04 at positions with 32 or more characters
+        of context)."""
+        base = cls(steps=1000, eval_every=100, sample_every=250)
+        return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+    # ----------------------------------------------------------------- derived
+    def model_config(self, vocab_size: int) -> GPTConfig:
+        """The GPTConfig of the model these settings train, for a vocabulary of this size."""
+        return GPTConfig(
+            vocab_size=vocab_size,
+            context_length=self.context,
+            width=self.width,
+            layers=self.layers,
+            heads=self.heads,
+            dropout=self.dropout,
+        )
+
+    @property
+    def tokens_per_step(self) -> int:
+        """Characters scored per step: B * context."""
+        return self.batch_size * self.context
+
+    def activation_bytes(self, vocab_size: int) -> int:
+        """A rough estimate of the float32 activations one step keeps for the backward pass.
+
+        Per block about 18 numbers per position and channel (LayerNorms, q, k, v, the MLP's
+        4C hidden layer twice, residuals) plus 3 attention maps (scores, masked scores,
+        weights) of B * heads * T^2; then the logits (3 copies of B * T * V)."""
+        B, T, C, H = self.batch_size, self.context, self.width, self.heads
+        per_block = 18 * B * T * C + 3 * B * H * T * T
+        return 4 * (self.layers * per_block + 3 * B * T * vocab_size)
+
+    def to_dict(self) -> dict[str, object]:
+        """The settings as plain JSON-able values."""
+        return dataclasses.asdict(self)
+
+
+# ============================================================================ events
+@dataclass(frozen=True, eq=False)
+class StartEvent:
+    """First event: the model being trained (updated in place from now on) and the plan."""
+
+    model: TinyGPT = field(repr=False)  # the very object trained: keep it
+    tokenizer: CharTokenizer
+    total_steps: int
+    train_chars: int  # characters of the training text
+    val_chars: int  # characters of the validation text
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """After one optimisation step (step counts from 1)."""
+
+    step: int  # 1..total_steps
+    total_steps: int
+    loss: float  # the step's loss, Eq. 14.8 averaged over the B * T positions (nats/char)
+    learning_rate: float  # the rate used for this step
+    tokens_per_s: float  # characters scored per second over the training time so far
+
+
+@dataclass(frozen=True)
+class EvalEvent:
+    """Mean loss (Eq. 14.8, nats per character) on fixed windows of each text.
+
+    The windows are drawn once at the start of the run, so every evaluation scores the
+    same characters; the training loss is measured on windows of the training text the
+    same way (not the running step loss), so the two numbers compare like with like. A
+    validation text shorter than the context is scored in windows of its own length (and
+    the training text then too): fewer characters of context, so a higher loss.
+    """
+
+    step: int  # optimisation steps done when evaluated (0: before training)
+    train_loss: float
+    val_loss: float
+    window: int  # characters per window: the context, or the validation text's length if shorter
+
+
+@dataclass(frozen=True)
+class SampleEvent:
+    """A text generated from the begin token alone (Eq. 14.13) by the model of this step.
+
+    Every sample of a run draws from the same random numbers, so the samples differ only
+    because the model has changed.
+    """
+
+    step: int
+    text: str  # sample_chars characters (special tokens shown as · ⊥ �)
+    temperature: float
+
+
+@dataclass(frozen=True, eq=False)
+class DoneEvent:
+    """Last event, after the final step (not sent when the caller stops early)."""
+
+    step: int  # steps done (= total_steps)
+    model: TinyGPT = field(repr=False)  # the trained model, in eval mode
+    loss: float  # mean step loss of the last min(20, steps) steps
+    train_loss: float | None  # of the final evaluation; None without evaluation
+    val_loss: float | None
+    seconds: float  # wall-clock time of the run, evaluations and samples included
+
+
+Event = StartEvent | StepEvent | EvalEvent | SampleEvent | DoneEvent
+
+
+# ============================================================================ helpers
+def uses_bfloat16(config: LMConfig) -> bool:
+    """Whether the forward pass runs in bfloat16: asked for, or "auto" on a CPU with native
+    bfloat16 arithmetic (elsewhere oneDNN emulates it, which is slower than float32).
+    The same rule as :func:`fmcore.pretrain.uses_bfloat16`."""
+    if config.precision == "auto":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return config.precision == "bfloat16"
+
+
+def _autocast(config: LMConfig) -> torch.autocast:
+    """Mixed precision for the model's forward pass only: matrix products in bfloat16,
+    LayerNorm and softmax in float32 (autocast's rules); the loss is taken on ``.float()``
+    logits. Evaluations and samples run in float32."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=uses_bfloat16(config))
+
+
+def _learning_rate(config: LMConfig, step: int) -> float:
+    """Rate for step ``step`` (1-based): linear warm-up, then cosine decay to 0."""
+    peak = config.learning_rate
+    warm = min(config.warmup_steps, config.steps - 1)
+    if warm > 0 and step <= warm:
+        return peak * step / (warm + 1)
+    progress = (step - warm - 1) / max(1, config.steps - warm)  # in [0, 1)
+    return peak * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def _optimizer(config: LMConfig, model: TinyGPT) -> torch.optim.Optimizer:
+    # Weight decay on weight matrices and embeddings (2-D), not on biases and LayerNorms.
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    rest = [p for p in model.parameters() if p.ndim <= 1]
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": rest, "weight_decay": 0.0},
+    ]
+    # beta2 = 0.99: small models on small batches (nanoGPT's character-level setting)
+    return torch.optim.AdamW(groups, lr=config.learning_rate, betas=(0.9, 0.99))
+
+
+def _encode_text(
+    tokenizer: CharTokenizer, text: object, what: str, minimum: int, why: str
+) -> torch.Tensor:
+    """The ids of ``text`` (no begin token) as an int16 tensor (N,), or a clear error: not a
+    string, too long, shorter than ``minimum`` characters (``why`` says what to do), or
+    made only of unknown characters."""
+    if not isinstance(text, str):
+        raise InvalidTextError(f"The {what} must be a string, got {type(text).__name__}.")
+    if len(text) > MAX_CORPUS_CHARS:
+        raise InvalidTextError(
+            f"The {what} has {len(text):,} characters; at most {MAX_CORPUS_CHARS:,} are "
+            "allowed. Use a shorter text."
+        )
+    if len(text) < minimum:
+        raise InvalidTextError(f"The {what} has {len(text):,} characters, but {why}.")
+    ids = torch.tensor(tokenizer.encode(text, add_begin=False, limit=MAX_CORPUS_CHARS))
+    if bool((ids == UNKNOWN).all()):
+        raise InvalidTextError(
+            f"Every character of the {what} is outside the tokenizer's alphabet, so the "
+            "model would only ever read the unknown token. Use a text in the alphabet "
+            "(or build the tokenizer from this text)."
+        )
+    return ids.to(torch.int16)  # (N,): V <= 1003 fits; a 5 MB corpus takes 10 MB
+
+
+def training_rows(ids: torch.Tensor, starts: torch.Tensor, context: int):
+    """Inputs and targets of the windows starting at ``starts`` (B,) in ``ids`` (N,).
+
+    Window b is w = ids[s_b : s_b + context]; its input row is ``[⊥, w_1, ..., w_{T-1}]``
+    and its target row ``[w_1, ..., w_T]`` (T = context), both (B, T) long: output s of
+    the model (u_{s+1}) is scored against target s (x_{s+1}).
+    """
+    offsets = torch.arange(context)  # (T,)
+    targets = ids[starts[:, None] + offsets].long()  # (B, T)
+    inputs = torch.cat([torch.full_like(targets[:, :1], BEGIN), targets[:, :-1]], dim=1)
+    return inputs, targets  # (B, T), (B, T)
+
+
+def _loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Eq. 14.8 averaged over every position of every row, in float32: (B, T, V), (B, T)."""
+    return F.cross_entropy(logits.float().flatten(0, 1), targets.flatten())
+
+
+@torch.no_grad()
+def evaluate_loss(
+    model: TinyGPT,
+    ids: torch.Tensor,
+    starts: torch.Tensor,
+    batch_size: int,
+    window: int | None = None,
+) -> float:
+    """Mean loss (Eq. 14.8) of the windows of ``window`` characters (None: the model's
+    context) starting at ``starts`` in ``ids``: float32, eval mode (no dropout),
+    ``batch_size`` rows at a time; the model's mode is put back."""
+    context = model.config.context_length if window is None else window
+    was_training = model.training
+    model.eval()
+    try:
+        total = 0.0
+        for i in range(0, starts.shape[0], batch_size):
+            x, y = training_rows(ids, starts[i : i + batch_size], context)
+            total += float(_loss(model(x), y)) * x.shape[0]
+    finally:
+        model.train(was_training)
+    return total / starts.shape[0]
+
+
+def _diverged(step: int) -> SettingError:
+    return SettingError(
+        f"Training diverged at step {step}: the loss became NaN or infinite. Lower the "
+        "learning rate and train again."
+    )
+
+
+def _check_model(model: object, expected: GPTConfig) -> TinyGPT:
+    if not isinstance(model, TinyGPT):
+        raise SettingError(f"model must be a TinyGPT, got {type(model).__name__}.")
+    if model.config != expected:
+        raise SettingError(
+            f"The model was built for {model.config}, but the settings and the tokenizer ask "
+            f"for {expected}."
+        )
+    if not all(p.requires_grad for p in model.parameters()):
+        raise SettingError(
+            "This model is frozen (a loaded checkpoint, possibly shared by every user of the "
+            "server): train a copy instead, copy.deepcopy(model).requires_grad_(True)."
+        )
+    return model
+
+
+# ============================================================================ the loop
+def train_lm(
+    config: LMConfig,
+    tokenizer: CharTokenizer,
+    train_text: str,
+    val_text: str,
+    generator: torch.Generator | None = None,
+    model: TinyGPT | None = None,
+) -> Iterator[Event]:
+    """Train a character language model on ``train_text`` (Eq. 14.8), one event at a time.
+
+    Each step draws B window starts uniformly from the training text, builds the rows of
+    :func:`training_rows` (⊥ then ``context - 1`` characters in, ``context`` targets out),
+    and takes one AdamW step on the mean cross-entropy.
+
+    Args:
+        config: the settings (:class:`LMConfig`).
+        tokenizer: characters <-> ids; the model's vocabulary is ``tokenizer.vocab_size``.
+        train_text, val_text: the texts (at most 5 000 000 characters each; the training
+            text at least ``context``, the validation text at least 1: one shorter than the
+            context is evaluated in windows of its length, see :class:`EvalEvent`);
+            characters outside the alphabet are read as UNKNOWN.
+        generator: all randomness of the run comes from it, in this order: the initial
+            weights (when ``model`` is None), one seed for the evaluation windows and one
+            for the samples, then per step the window starts (and dropout, if any). None
+            uses ``torch.Generator().manual_seed(config.seed)``. The same generator state
+            and settings give the same losses step by step (same machine and threads).
+        model: a TinyGPT to continue training (built for ``config.model_config(V)``; the
+            optimiser starts afresh); None creates one with :func:`make_gpt`.
+
+    Returns an iterator of events; the inputs are checked on the call (SettingError or
+    InvalidTextError), before any event. It yields StartEvent; EvalEvent and SampleEvent
+    at step 0; per step a StepEvent, with an EvalEvent every ``eval_every`` steps and a
+    SampleEvent every ``sample_every`` steps (both also after the last step); a DoneEvent.
+    Evaluations and samples draw from their own generators, seeded once at the start, so
+    how often one evaluates or samples does not change the training trajectory. The model
+    is updated in place: stopping the iteration keeps the weights learned so far, and the
+    model is left in eval mode when the loop ends or is closed.
+    """
+    if not isinstance(config, LMConfig):
+        raise SettingError(f"config must be an LMConfig, got {type(config).__name__}.")
+    if not isinstance(tokenizer, CharTokenizer):
+        raise SettingError(f"tokenizer must be a CharTokenizer, got {type(tokenizer).__name__}.")
+    V = tokenizer.vocab_size
+    memory = config.activation_bytes(V)
+    if memory > MAX_ACTIVATION_BYTES:
+        raise SettingError(
+            f"One training step with these settings would hold about {memory / 2**30:.1f} GB "
+            f"of activations; at most {MAX_ACTIVATION_BYTES / 2**30:.0f} GB is allowed. Lower "
+            "the batch size, the context or the width."
+        )
+    T = config.context
+    why = f"one training window needs {T} (the context). Give a longer text or a smaller context"
+    train_ids = _encode_text(tokenizer, train_text, "training text", T, why)
+    why = "at least one character is needed to validate on"  # shorter than T is fine
+    val_ids = _encode_text(tokenizer, val_text, "validation text", 1, why)
+    if generator is None:
+        g = torch.Generator().manual_seed(config.seed)
+    elif isinstance(generator, torch.Generator):
+        g = generator
+    else:
+        raise SettingError(f"generator must be a torch.Generator, got {generator!r}.")
+    expected = config.model_config(V)
+    model = make_gpt(expected, g) if model is None else _check_model(model, expected)
+    return _train_loop(config, tokenizer, model, train_ids, val_ids, g)
+
+
+def _train_loop(
+    config: LMConfig,
+    tokenizer: CharTokenizer,
+    model: TinyGPT,
+    train_ids: torch.Tensor,
+    val_ids: torch.Tensor,
+    g: torch.Generator,
+) -> Iterator[Event]:
+    B, T = config.batch_size, config.context
+    eval_seed, sample_seed = torch.randint(0, MAX_SEED, (2,), generator=g).tolist()
+    eval_g = torch.Generator().manual_seed(eval_seed)
+    n_eval = config.eval_batches * B
+    # Fixed evaluation windows, drawn once. A validation text shorter than the context is
+    # scored in windows of its own length, and then so is the training text (like with like).
+    window = min(T, val_ids.shape[0])
+    eval_starts = {
+        split: torch.randint(0, ids.shape[0] - window + 1, (n_eval,), generator=eval_g)
+        for split, ids in (("train", train_ids), ("val", val_ids))
+    }
+    n_windows = train_ids.shape[0] - T + 1
+    optimizer = _optimizer(config, model)
+    parameters = list(model.parameters())
+    start = time.perf_counter()
+    train_seconds = 0.0
+    recent: list[float] = []
+    last_eval: EvalEvent | None = None
+
+    def evaluate(step: int) -> EvalEvent:
+        return EvalEvent(
+            step=step,
+            train_loss=evaluate_loss(model, train_ids, eval_starts["train"], B, window),
+            val_loss=evaluate_loss(model, val_ids, eval_starts["val"], B, window),
+            window=window,
+        )
+
+    def sample(step: int) -> SampleEvent:
+        text = generate_text(
+            model,
+            tokenizer,
+            "",
+            config.sample_chars,
+            config.sample_temperature,
+            torch.Generator().manual_seed(sample_seed),
+        )
+        return SampleEvent(step=step, text=text, temperature=config.sample_temperature)
+
+    try:
+        yield StartEvent(model, tokenizer, config.steps, train_ids.shape[0], val_ids.shape[0])
+        if config.eval_every:
+            last_eval = evaluate(0)
+            yield last_eval
+        if config.sample_every:
+            yield sample(0)
+        for step in range(1, config.steps + 1):
+            t0 = time.perf_counter()
+            model.train()
+            starts = torch.randint(0, n_windows, (B,), generator=g)  # (B,)
+            x, y = training_rows(train_ids, starts, T)  # (B, T) each
+            with _autocast(config):
+                logits = model(x, generator=g)  # (B, T, V); g feeds dropout, if any
+            loss = _loss(logits, y)
+            if not bool(torch.isfinite(loss)):
+                raise _diverged(step)
+            lr = _learning_rate(config, step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(parameters, config.grad_clip)
+            optimizer.step()
+            value = float(loss.detach())
+            train_seconds += time.perf_counter() - t0
+            recent = (recent + [value])[-20:]
+            yield StepEvent(
+                step=step,
+                total_steps=config.steps,
+                loss=value,
+                learning_rate=lr,
+                tokens_per_s=step * B * T / max(train_seconds, 1e-9),
+            )
+            last = step == config.steps
+            if config.eval_every and (step % config.eval_every == 0 or last):
+                last_eval = evaluate(step)
+                yield last_eval
+            if config.sample_every and (step % config.sample_every == 0 or last):
+                yield sample(step)
+        model.eval()
+        yield DoneEvent(
+            step=config.steps,
+            model=model,
+            loss=sum(recent) / len(recent),
+            train_loss=None if last_eval is None else last_eval.train_loss,
+            val_loss=None if last_eval is None else last_eval.val_loss,
+            seconds=time.perf_counter() - start,
+        )
+    finally:
+        model.eval()
