@@ -8,6 +8,7 @@ import streamlit as st
 
 LOGITS = [3.0, 2.2, 1.9, 1.2, 0.8, 0.5, 0.1, -0.4, -1.0, -1.5, -2.0, -2.5, -3.0, -3.5, -4.0]
 
+st.title("The naive way: a rerun per move")
 tau = st.slider("Temperature", 0.05, 3.0, 1.0, step=0.05)
 weights = [math.exp((u - max(LOGITS)) / tau) for u in LOGITS]
 probs = [w / sum(weights) for w in weights]
