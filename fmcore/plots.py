@@ -609,7 +609,7 @@ def next_token_figure(sweep, *, start: int, title: str = "", large: bool = False
         )
 
     def heading(i: int) -> str:
-        h = float(sweep.entropy[i])
+        h = max(0.0, float(sweep.entropy[i]))  # never "-0.00"
         return f"{title}{_tau_text(temps[i])}: entropy {h:.2f} nats ({h / 0.693147:.2f} bits)"
 
     fig = go.Figure([

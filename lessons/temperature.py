@@ -17,9 +17,24 @@ def tau_index(tau: float) -> int:
     return min(range(len(TEMPERATURES)), key=lambda i: abs(TEMPERATURES[i] - tau))
 
 
+def extend(n: int) -> None:
+    """Sample n more characters (a button's callback: it runs before the page is drawn, so
+    the bars below already show the distribution of the character after them)."""
+    model, tokenizer, _ = lm_models.available()[ss.tp_model]
+    ss.tp_round += 1
+    try:
+        for step in generate(model, tokenizer, ss.tp_prompt + ss.tp_generated, n, ss.tp_tau,
+                             state.generator(ss.tp_round), top_k=ss.tp_top_k or None,
+                             top_p=ss.tp_top_p if ss.tp_top_p < 1.0 else None):
+            ss.tp_generated += step.text
+            ss.tp_last = (tokenizer.token_label(step.token), step.probability, step.entropy)
+    except FMError as error:
+        ss.tp_last = str(error)
+
+
 init_state({"tp_model": None, "tp_prompt": "the cat ", "tp_tau": 1.0, "tp_top_k": 0,
             "tp_top_p": 1.0, "tp_generated": "", "tp_n": 20, "tp_round": 0, "tp_draws": 1000,
-            "tp_counts": None})
+            "tp_counts": None, "tp_last": None})
 large = state.classroom()
 ss = st.session_state
 st.title("Sampling and temperature")
@@ -46,16 +61,17 @@ c3.slider("top-p (1 = off)", 0.05, 1.0, step=0.05, key="tp_top_p")
 top_k = ss.tp_top_k or None
 top_p = ss.tp_top_p if ss.tp_top_p < 1.0 else None
 try:
-    sweep, truncated = cached.temperature_sweep(lm_models.key(ss.tp_model, model), ss.tp_prompt,
+    context = ss.tp_prompt + ss.tp_generated  # the prompt and what was generated so far
+    sweep, truncated = cached.temperature_sweep(lm_models.key(ss.tp_model, model), context,
                                                 top_k, top_p, model, tokenizer)
 except FMError as error:
     st.error(str(error))
     st.stop()
-lm_models.report_text(tokenizer, ss.tp_prompt, truncated, model)
+lm_models.report_text(tokenizer, context, truncated, model)
 st.latex(r"x_{t+1}\sim\mathrm{softmax}\big(f_\theta(x_0,x_1,\dots,x_t)/\tau\big)\qquad(14.13)"
          r"\qquad\tau\to 0:\ \text{greedy (argmax)};\ \ \tau=1:\ \text{the model's own }(14.9)")
 plot(plots.next_token_figure(sweep, start=tau_index(ss.tp_tau), large=large,
-                             title="Next character after the prompt, "), "tp_bars")
+                             title="Next character after the text, "), "tp_bars")
 st.caption("The slider under the chart runs in your browser: the bars follow it at once. "
            "Outlined bars: the model's own distribution (τ = 1, no top-k or top-p).")
 
@@ -64,37 +80,32 @@ g1, g2 = columns([2, 1], large)
 g1.slider("Temperature τ for generating (0 = greedy)", 0.0, 3.0, step=0.05, key="tp_tau")
 g2.select_slider("Characters at once", [1, 5, 20, 50, 200], key="tp_n")
 b1, b2, b3 = st.columns(3)
-one = b1.button("Next character", key="btn_tp_next", icon=":material/skip_next:")
-many = b2.button(f"Generate {ss.tp_n}", key="btn_tp_many", icon=":material/fast_forward:")
+b1.button("Next character", key="btn_tp_next", icon=":material/skip_next:", on_click=extend,
+          args=(1,))
+b2.button(f"Generate {ss.tp_n}", key="btn_tp_many", icon=":material/fast_forward:",
+          on_click=extend, args=(ss.tp_n,))
 if b3.button("Clear", key="btn_tp_clear", icon=":material/backspace:"):
-    ss.tp_generated = ""
-last = None
-if one or many:
-    ss.tp_round += 1
-    try:
-        for last in generate(model, tokenizer, ss.tp_prompt + ss.tp_generated,
-                             1 if one else ss.tp_n, ss.tp_tau, state.generator(ss.tp_round),
-                             top_k=top_k, top_p=top_p):
-            ss.tp_generated += last.text
-    except FMError as error:
-        st.error(str(error))
-st.text_area("Prompt + generated text", ss.tp_prompt + ss.tp_generated, height=110,
-             disabled=True)
-if last is not None:
-    st.caption(f"Last character “{tokenizer.token_label(last.token)}” had probability "
-               f"{last.probability:.3f}; the distribution it was drawn from had entropy "
-               f"{last.entropy:.2f} nats.")
+    ss.tp_generated, ss.tp_last = "", None
+    st.rerun()
+st.text_area("Prompt + generated text (the bars above show what may come next)", context,
+             height=110, disabled=True)
+if isinstance(ss.tp_last, str):
+    st.error(ss.tp_last)
+elif ss.tp_last is not None:
+    char, probability, entropy = ss.tp_last
+    st.caption(f"The last character, “{char}”, had probability {probability:.3f}; the "
+               f"distribution it was drawn from had entropy {entropy:.2f} nats.")
 
 st.header("Draw many samples")
 d1, d2 = columns([2, 1], large)
 d2.select_slider("Samples", DRAWS, key="tp_draws")
 if d1.button(f"Draw {ss.tp_draws} next characters at τ = {ss.tp_tau:g}", key="btn_tp_draw",
              icon=":material/casino:"):
-    logits, _ = cached.next_logits(lm_models.key(ss.tp_model, model), ss.tp_prompt,
-                                   model, tokenizer)
+    logits, _ = cached.next_logits(lm_models.key(ss.tp_model, model), context, model,
+                                   tokenizer)
     counts = sample_many(logits, ss.tp_tau, ss.tp_draws, state.generator(7),
                          top_k=top_k, top_p=top_p)
-    ss.tp_counts = (ss.tp_prompt, ss.tp_tau, group_counts(counts, sweep))
-if ss.tp_counts is not None and ss.tp_counts[0] == ss.tp_prompt:
+    ss.tp_counts = (context, ss.tp_tau, group_counts(counts, sweep))
+if ss.tp_counts is not None and ss.tp_counts[0] == context:
     _, tau, counts = ss.tp_counts
     plot(plots.sample_histogram_figure(sweep, tau_index(tau), counts, large=large), "tp_hist")

@@ -15,7 +15,7 @@ def tp(app):
 
 
 def bars(at):
-    return figure(at, "Next character after the prompt")
+    return figure(at, "Next character after the text")
 
 
 def test_opens_with_the_distribution_its_frames_and_the_equation(tp):
@@ -45,8 +45,12 @@ def test_top_k_one_leaves_a_single_bar(tp):
 
 def test_next_character_and_generate_n_and_greedy_is_reproducible(tp):
     tp.slider(key="tp_tau").set_value(0.0).run()
+    before = bars(tp)["data"][1]["y"]  # the model's own distribution (τ = 1)
     tp.button(key="btn_tp_next").click().run()
     assert len(tp.session_state["tp_generated"]) == 1
+    shown = tp.text_area[-1].value
+    assert shown == tp.session_state["tp_prompt"] + tp.session_state["tp_generated"]
+    assert bars(tp)["data"][1]["y"] != before  # the bars are now for the next position
     tp.button(key="btn_tp_many").click().run()
     first = tp.session_state["tp_generated"]
     assert len(first) == 21 and not tp.exception
@@ -54,7 +58,7 @@ def test_next_character_and_generate_n_and_greedy_is_reproducible(tp):
     tp.button(key="btn_tp_next").click().run()
     tp.button(key="btn_tp_many").click().run()
     assert tp.session_state["tp_generated"] == first  # greedy: no randomness
-    assert any("probability" in c.value for c in tp.caption)
+    assert any("had probability" in c.value for c in tp.caption)
 
 
 def test_drawing_many_samples_matches_the_prediction(tp):

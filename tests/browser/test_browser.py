@@ -128,3 +128,32 @@ def test_pretext_gallery_and_a_short_rotation_run(tab, server_url):
     settle(tab)
     assert tab.get_by_test_id("stException").count() == 0
     screenshot(tab, "pretext_stopped")
+
+
+def test_temperature_slider_moves_the_bars_in_the_browser(tab, server_url):
+    tab.goto(f"{server_url}/temperature")
+    settle(tab)
+    title = tab.locator(".gtitle").first
+    before = title.text_content()
+    assert "τ = 1.00" in before and "entropy" in before
+    # Plotly's own slider: the far left of its rail is τ = 0, greedy; no server round trip.
+    box = tab.locator("g.slider-group rect.slider-rail-rect").first.bounding_box()
+    tab.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)
+    tab.wait_for_function(
+        "(b) => { const t = document.querySelector('.gtitle'); return t && t.textContent !== b; }",
+        arg=before,
+    )
+    assert "greedy" in title.text_content() and "entropy 0.00" in title.text_content()
+    screenshot(tab, "temperature_greedy")
+    tab.get_by_role("button", name="Next character", exact=True).click()
+    tab.get_by_text(re.compile(r"had probability \d\.\d{3}")).wait_for()
+    settle(tab)
+    screenshot(tab, "temperature_generated")
+
+
+def test_language_model_surprise_map(tab, server_url):
+    tab.goto(f"{server_url}/language_model")
+    settle(tab)
+    tab.get_by_text(re.compile(r"^Chain rule: −log p\(text\) = ")).wait_for()
+    assert tab.get_by_test_id("stException").count() == 0
+    screenshot(tab, "language_model")
