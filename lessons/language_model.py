@@ -18,7 +18,7 @@ from ui.widgets import columns, init_state
 
 RUN = "lm_run"
 DRAWS = itertools.count()  # live redraws happen in one script run: each needs its own keys
-EXAMPLES = {"toy grammar (shipped)": "the small cat sees a red ball. tom runs.",
+EXAMPLES = {"toy grammar (shipped)": "anna sees my baker. the king swims today.",
             "English prose (shipped)": "The function returns a list of strings."}
 YOURS = "your text (paste below)"
 
@@ -48,8 +48,8 @@ st.title("What a language model computes")
 st.markdown("**How probable is a text?** By the chain rule, it is the product of the "
             "probabilities of each character given the ones before it: the model gives one "
             "distribution per position, read after the begin token ⊥.")
-st.info("Try this: type a sentence the toy grammar could say (\"the cat sees a dog.\"), then "
-        "one it never would (\"dog the sees.\"): compare the colours, and the total. Then train "
+st.info("Try this: type a sentence the toy grammar could say (\"anna sees my fox.\"), then "
+        "one it never would (\"fox my sees anna.\"): compare the colours and the total. Then train "
         "a model below and watch the validation loss fall towards the dotted floor.",
         icon=":material/lightbulb:")
 found = lm_models.available()
