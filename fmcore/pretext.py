@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from fmcore.data import shapes as shapes_data
 from fmcore.data import signals as signal_data
 from fmcore.encoders import ConvEncoder, EncoderConfig, init_parameters
 from fmcore.errors import SettingError
+from fmcore.optim import decay_groups, warmup_cosine
 from fmcore.pretrain import linear_probe_accuracy
 from fmcore.validate import bounded_int, check_generator, finite_float
 
@@ -914,25 +914,11 @@ Event = StartEvent | StepEvent | EvalEvent | DoneEvent
 # ============================================================================ the loop
 def _learning_rate(config: PretextConfig, step: int) -> float:
     """Rate for step ``step`` (1-based): linear warm-up, then cosine decay towards 0."""
-    peak = config.learning_rate
-    warm = min(config.warmup_steps, config.steps - 1)
-    if warm > 0 and step <= warm:
-        return peak * step / (warm + 1)
-    progress = (step - warm - 1) / max(1, config.steps - warm)  # in [0, 1)
-    return peak * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return warmup_cosine(config.learning_rate, config.warmup_steps, config.steps, step)
 
 
 def _optimizer(config: PretextConfig, model: nn.Module) -> torch.optim.Optimizer:
-    # No weight decay on biases and norm scales (1-D tensors), as usual.
-    decay = [p for p in model.parameters() if p.ndim > 1]
-    rest = [p for p in model.parameters() if p.ndim <= 1]
-    return torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": config.weight_decay},
-            {"params": rest, "weight_decay": 0.0},
-        ],
-        lr=config.learning_rate,
-    )
+    return torch.optim.AdamW(decay_groups(model, config.weight_decay), lr=config.learning_rate)
 
 
 def _diverged(step: int) -> SettingError:

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fmcore import optim
 from fmcore.augment import AugmentConfig, augment, two_views
 from fmcore.data.shapes import PRESETS, ShapesData, cached_shapes, to_float
 from fmcore.encoders import (
@@ -44,6 +45,7 @@ from fmcore.encoders import (
 )
 from fmcore.errors import SettingError
 from fmcore.losses import MAX_TEMPERATURE, MIN_TEMPERATURE, nt_xent_loss, simclr_loss
+from fmcore.optim import PRECISIONS, decay_groups, warmup_cosine
 from fmcore.validate import bounded_int, finite_float
 
 __all__ = [
@@ -81,7 +83,6 @@ MAX_SEED = 2**31 - 1
 LOSSES = ("nt_xent", "notes")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("cosine", "constant")
-PRECISIONS = ("auto", "float32", "bfloat16")
 NUM_CLASSES = 10  # Shapes classes
 
 
@@ -404,24 +405,14 @@ def contrastive_loss(
 
 def _learning_rate(config: PretrainConfig, step: int) -> float:
     """Rate for step ``step`` (1-based): linear warm-up, then cosine decay or constant."""
-    peak = config.learning_rate
-    warm = min(config.warmup_steps, config.steps - 1)
-    if warm > 0 and step <= warm:
-        return peak * step / (warm + 1)
-    if config.lr_schedule == "constant":
-        return peak
-    progress = (step - warm - 1) / max(1, config.steps - warm)  # in [0, 1)
-    return peak * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return warmup_cosine(
+        config.learning_rate, config.warmup_steps, config.steps, step,
+        constant=config.lr_schedule == "constant",
+    )
 
 
 def _optimizer(config: PretrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    # No weight decay on biases and BatchNorm scales/shifts (1-D tensors), as usual.
-    decay = [p for p in model.parameters() if p.ndim > 1]
-    rest = [p for p in model.parameters() if p.ndim <= 1]
-    groups = [
-        {"params": decay, "weight_decay": config.weight_decay},
-        {"params": rest, "weight_decay": 0.0},
-    ]
+    groups = decay_groups(model, config.weight_decay)  # none on biases and BatchNorm
     if config.optimizer == "adamw":
         return torch.optim.AdamW(groups, lr=config.learning_rate)
     if config.optimizer == "adam":
@@ -562,18 +553,14 @@ def pretrain_supervised(
 
 
 def uses_bfloat16(config: PretrainConfig) -> bool:
-    """Whether the forward pass runs in bfloat16: asked for, or "auto" on a CPU with native
-    bfloat16 arithmetic (elsewhere oneDNN emulates it, which is slower than float32)."""
-    if config.precision == "auto":
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    return config.precision == "bfloat16"
+    """Whether the forward pass runs in bfloat16 (:func:`fmcore.optim.uses_bfloat16`)."""
+    return optim.uses_bfloat16(config.precision)
 
 
 def _autocast(config: PretrainConfig) -> torch.autocast:
-    """Mixed precision for the model's forward pass only: convolutions and matrix products
-    in bfloat16, everything else (the loss included, called on ``.float()`` outputs) in
-    float32. The augmentations and the evaluations stay in float32."""
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=uses_bfloat16(config))
+    """Mixed precision for the model's forward pass only (:func:`fmcore.optim.autocast`);
+    the augmentations and the evaluations stay in float32."""
+    return optim.autocast(config.precision)
 
 
 def _check_loop_generator(

@@ -34,7 +34,6 @@ at every yield, so a caller who stops iterating (a Stop button) keeps what was l
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,11 +41,13 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from fmcore import optim
 from fmcore.errors import InvalidTextError, SettingError
 from fmcore.lm.generate import generate_text
 from fmcore.lm.model import MAX_CONTEXT, GPTConfig, TinyGPT, make_gpt
 from fmcore.lm.sampling import MAX_TEMPERATURE
 from fmcore.lm.tokenizer import BEGIN, MAX_CORPUS_CHARS, UNKNOWN, CharTokenizer
+from fmcore.optim import PRECISIONS, decay_groups, warmup_cosine
 from fmcore.validate import bounded_int, finite_float
 
 __all__ = [
@@ -75,8 +76,6 @@ MAX_SEED = 2**31 - 1
 # What one training step may hold in activations for the backward pass (an estimate, see
 # LMConfig.activation_bytes): a classroom server runs several trainings at once.
 MAX_ACTIVATION_BYTES = 2**30  # 1 GiB
-
-PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 # ============================================================================ config
@@ -282,40 +281,26 @@ Event = StartEvent | StepEvent | EvalEvent | SampleEvent | DoneEvent
 
 # ============================================================================ helpers
 def uses_bfloat16(config: LMConfig) -> bool:
-    """Whether the forward pass runs in bfloat16: asked for, or "auto" on a CPU with native
-    bfloat16 arithmetic (elsewhere oneDNN emulates it, which is slower than float32).
-    The same rule as :func:`fmcore.pretrain.uses_bfloat16`."""
-    if config.precision == "auto":
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    return config.precision == "bfloat16"
+    """Whether the forward pass runs in bfloat16 (:func:`fmcore.optim.uses_bfloat16`, the
+    same rule as pretraining)."""
+    return optim.uses_bfloat16(config.precision)
 
 
 def _autocast(config: LMConfig) -> torch.autocast:
-    """Mixed precision for the model's forward pass only: matrix products in bfloat16,
-    LayerNorm and softmax in float32 (autocast's rules); the loss is taken on ``.float()``
-    logits. Evaluations and samples run in float32."""
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=uses_bfloat16(config))
+    """Mixed precision for the model's forward pass only (:func:`fmcore.optim.autocast`):
+    the loss is taken on ``.float()`` logits; evaluations and samples run in float32."""
+    return optim.autocast(config.precision)
 
 
 def _learning_rate(config: LMConfig, step: int) -> float:
     """Rate for step ``step`` (1-based): linear warm-up, then cosine decay to 0."""
-    peak = config.learning_rate
-    warm = min(config.warmup_steps, config.steps - 1)
-    if warm > 0 and step <= warm:
-        return peak * step / (warm + 1)
-    progress = (step - warm - 1) / max(1, config.steps - warm)  # in [0, 1)
-    return peak * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return warmup_cosine(config.learning_rate, config.warmup_steps, config.steps, step)
 
 
 def _optimizer(config: LMConfig, model: TinyGPT) -> torch.optim.Optimizer:
-    # Weight decay on weight matrices and embeddings (2-D), not on biases and LayerNorms.
-    decay = [p for p in model.parameters() if p.ndim > 1]
-    rest = [p for p in model.parameters() if p.ndim <= 1]
-    groups = [
-        {"params": decay, "weight_decay": config.weight_decay},
-        {"params": rest, "weight_decay": 0.0},
-    ]
+    # Weight decay on weight matrices and embeddings (2-D), not on biases and LayerNorms;
     # beta2 = 0.99: small models on small batches (nanoGPT's character-level setting)
+    groups = decay_groups(model, config.weight_decay)
     return torch.optim.AdamW(groups, lr=config.learning_rate, betas=(0.9, 0.99))
 
 

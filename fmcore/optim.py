@@ -1,0 +1,55 @@
+"""What every training loop of the lab shares: the learning-rate schedule, AdamW's two
+parameter groups, and the switch to a bfloat16 forward pass.
+
+Used by :mod:`fmcore.pretrain` (SimCLR, supervised), :mod:`fmcore.pretext` and
+:mod:`fmcore.lm.train`, so that the three loops a student reads follow one recipe.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["PRECISIONS", "autocast", "decay_groups", "uses_bfloat16", "warmup_cosine"]
+
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def warmup_cosine(
+    peak: float, warmup_steps: int, steps: int, step: int, constant: bool = False
+) -> float:
+    """Learning rate of step ``step`` (1-based) of ``steps``: a linear warm-up from 0 to
+    ``peak`` over ``warmup_steps`` steps, then a cosine decay to 0 (or ``peak`` throughout
+    when ``constant``)."""
+    warm = min(warmup_steps, steps - 1)
+    if warm > 0 and step <= warm:
+        return peak * step / (warm + 1)
+    if constant:
+        return peak
+    progress = (step - warm - 1) / max(1, steps - warm)  # in [0, 1)
+    return peak * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """Parameter groups with weight decay on the weight matrices, kernels and embeddings
+    (tensors of 2 or more dimensions) and none on biases and normalisation scales (1-D)."""
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    rest = [p for p in model.parameters() if p.ndim <= 1]
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+
+
+def uses_bfloat16(precision: str) -> bool:
+    """Whether a forward pass runs in bfloat16: asked for, or "auto" on a CPU with native
+    bfloat16 arithmetic (elsewhere oneDNN emulates it, which is slower than float32)."""
+    if precision == "auto":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return precision == "bfloat16"
+
+
+def autocast(precision: str) -> torch.autocast:
+    """Mixed precision for a model's forward pass: convolutions and matrix products in
+    bfloat16, the rest (normalisations, softmax) in float32 by autocast's rules. Callers
+    take their loss on ``.float()`` outputs."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=uses_bfloat16(precision))
