@@ -623,10 +623,12 @@ def next_token_figure(sweep, *, start: int, title: str = "", large: bool = False
                            layout={"title": {"text": heading(i)}}) for i, t in enumerate(temps)]
     _style(fig, heading(start), "next character (most probable first; the rest grouped)",
            "probability", large)
-    fig.update_layout(
-        barmode="overlay", height=460, showlegend=True, margin={"b": 150},
+    fig.update_layout(  # in classroom mode the rotated labels need more room below
+        barmode="overlay", height=540 if large else 460, showlegend=True,
+        margin={"b": 200 if large else 150},
         sliders=[{
-            "active": start, "x": 0.0, "y": -0.28, "yanchor": "top", "len": 1.0,
+            "active": start, "x": 0.0, "y": -0.42 if large else -0.28, "yanchor": "top",
+            "len": 1.0,
             "currentvalue": {"prefix": "temperature "},
             "steps": [{"label": f"{t:g}", "method": "animate",
                        "args": [[f"{t:.2f}"], {"frame": {"duration": 0, "redraw": True},

@@ -68,10 +68,11 @@ except FMError as error:
     st.error(str(error))
     st.stop()
 lm_models.report_text(tokenizer, context, truncated, model)
-st.latex(r"x_{t+1}\sim\mathrm{softmax}\big(f_\theta(x_0,x_1,\dots,x_t)/\tau\big)\qquad(14.13)"
-         r"\qquad\tau\to 0:\ \text{greedy (argmax)};\ \ \tau=1:\ \text{the model's own }(14.9)")
+st.latex(r"x_{t+1}\sim\mathrm{softmax}\big(f_\theta(x_0,x_1,\dots,x_t)/\tau\big)\qquad(14.13)")
+st.caption("τ → 0 is greedy decoding (the argmax; τ = 0 here means exactly that); τ = 1 is the "
+           "model's own distribution, Eq. 14.9.")
 plot(plots.next_token_figure(sweep, start=tau_index(ss.tp_tau), large=large,
-                             title="Next character after the text, "), "tp_bars")
+                             title="Next character, "), "tp_bars")
 st.caption("The slider under the chart runs in your browser: the bars follow it at once. "
            "Outlined bars: the model's own distribution (τ = 1, no top-k or top-p).")
 

@@ -15,7 +15,7 @@ def tp(app):
 
 
 def bars(at):
-    return figure(at, "Next character after the text")
+    return figure(at, "Next character, ")
 
 
 def test_opens_with_the_distribution_its_frames_and_the_equation(tp):
