@@ -3,6 +3,8 @@ session (rule 10), and the notes a page shows about a text the model reads."""
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
 from ui import cached, models
@@ -24,11 +26,13 @@ def offer(name: str, model, tokenizer, description: str) -> None:
     """Offer a language model trained in this session to the other language lessons."""
     models.offer(name, model, description)
     st.session_state[models.KEY][name].update(kind=KIND, tokenizer=tokenizer)
+    model.lab_cache_key = uuid.uuid4().hex  # a retrained model never reuses cached numbers
 
 
 def key(name: str, model) -> str:
-    """A cache key that changes when a session's model is retrained under the same name."""
-    return f"{name}#{id(model)}#{sum(1 for _ in model.parameters())}"
+    """A cache key for the numbers computed from ``model``: a session's model gets a fresh
+    one each time it is trained (an object's id could be reused after it is freed)."""
+    return f"{name}#{getattr(model, 'lab_cache_key', 'shipped')}"
 
 
 def report_text(tokenizer, text: str, truncated: bool, model) -> None:
