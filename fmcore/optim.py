@@ -53,3 +53,25 @@ def autocast(precision: str) -> torch.autocast:
     bfloat16, the rest (normalisations, softmax) in float32 by autocast's rules. Callers
     take their loss on ``.float()`` outputs."""
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=uses_bfloat16(precision))
+
+
+def take_step(
+    optimizer: torch.optim.Optimizer,
+    loss: torch.Tensor,
+    learning_rate: float,
+    grad_clip: float = 0.0,
+    parameters: list[torch.Tensor] | None = None,
+) -> float:
+    """One optimisation step on ``loss`` at ``learning_rate``: set the rate, backpropagate,
+    clip the norm of the gradient of ``parameters`` (default: the optimiser's) to
+    ``grad_clip`` (0: no clipping), update. Returns the loss."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip > 0:
+        if parameters is None:
+            parameters = [p for group in optimizer.param_groups for p in group["params"]]
+        torch.nn.utils.clip_grad_norm_(parameters, grad_clip)
+    optimizer.step()
+    return float(loss.detach())

@@ -47,7 +47,7 @@ from fmcore.data import shapes as shapes_data
 from fmcore.data import signals as signal_data
 from fmcore.encoders import ConvEncoder, EncoderConfig, init_parameters
 from fmcore.errors import SettingError
-from fmcore.optim import decay_groups, warmup_cosine
+from fmcore.optim import decay_groups, take_step, warmup_cosine
 from fmcore.pretrain import linear_probe_accuracy
 from fmcore.validate import bounded_int, check_generator, finite_float
 
@@ -1027,12 +1027,7 @@ def pretrain_pretext(
             if not bool(torch.isfinite(loss)):
                 raise _diverged(step)
             lr = _learning_rate(config, step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            value = float(loss.detach())
+            value = take_step(optimizer, loss, lr)
             train_seconds += time.perf_counter() - t0
             recent = (recent + [value])[-20:]
             yield StepEvent(

@@ -45,7 +45,7 @@ from fmcore.encoders import (
 )
 from fmcore.errors import SettingError
 from fmcore.losses import MAX_TEMPERATURE, MIN_TEMPERATURE, nt_xent_loss, simclr_loss
-from fmcore.optim import PRECISIONS, decay_groups, warmup_cosine
+from fmcore.optim import PRECISIONS, decay_groups, take_step, warmup_cosine
 from fmcore.validate import bounded_int, finite_float
 
 __all__ = [
@@ -618,12 +618,7 @@ def _pretrain_loop(
             if not bool(torch.isfinite(loss)):
                 raise _diverged(step)
             lr = _learning_rate(config, step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            value = float(loss.detach())
+            value = take_step(optimizer, loss, lr)
             train_seconds += time.perf_counter() - t0
             recent = (recent + [value])[-20:]
             yield StepEvent(

@@ -47,7 +47,7 @@ from fmcore.lm.generate import generate_text
 from fmcore.lm.model import MAX_CONTEXT, GPTConfig, TinyGPT, make_gpt
 from fmcore.lm.sampling import MAX_TEMPERATURE
 from fmcore.lm.tokenizer import BEGIN, MAX_CORPUS_CHARS, UNKNOWN, CharTokenizer
-from fmcore.optim import PRECISIONS, decay_groups, warmup_cosine
+from fmcore.optim import PRECISIONS, decay_groups, take_step, warmup_cosine
 from fmcore.validate import bounded_int, finite_float
 
 __all__ = [
@@ -482,7 +482,7 @@ def _train_loop(
     }
     n_windows = train_ids.shape[0] - T + 1
     optimizer = _optimizer(config, model)
-    parameters = list(model.parameters())
+    parameters = list(model.parameters())  # in the model's order: the clipped norm's sum
     start = time.perf_counter()
     train_seconds = 0.0
     recent: list[float] = []
@@ -525,14 +525,7 @@ def _train_loop(
             if not bool(torch.isfinite(loss)):
                 raise _diverged(step)
             lr = _learning_rate(config, step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(parameters, config.grad_clip)
-            optimizer.step()
-            value = float(loss.detach())
+            value = take_step(optimizer, loss, lr, config.grad_clip, parameters)
             train_seconds += time.perf_counter() - t0
             recent = (recent + [value])[-20:]
             yield StepEvent(
