@@ -35,12 +35,20 @@ from __future__ import annotations
 import math
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import torch
 
-from fmcore.data.icl_tasks import HIDDEN_SYMBOL, OPERATIONS, Operation, Task
+from fmcore.data.icl_tasks import (
+    HIDDEN_SYMBOL,
+    MAX_OPERAND,
+    MAX_SHOTS,
+    OPERATIONS,
+    Example,
+    Operation,
+    Task,
+)
 from fmcore.errors import InvalidTextError, SettingError
 from fmcore.lm.generate import generate
 from fmcore.lm.model import MAX_CONTEXT, TinyGPT
@@ -58,8 +66,10 @@ __all__ = [
     "DEFAULT_TEMPLATE",
     "MAX_ANSWER_CHARS",
     "MAX_TEMPLATE_CHARS",
+    "MAX_TYPED_ANSWER",
     "Answer",
     "AnswerStep",
+    "PromptLink",
     "PromptTemplate",
     "answer_spans",
     "assemble",
@@ -68,6 +78,8 @@ __all__ = [
     "loss_mask",
     "parse_answer",
     "prompt_alphabet",
+    "read_examples",
+    "read_number",
     "shown",
     "training_text",
 ]
@@ -389,3 +401,113 @@ def decode_answer(
     probability = math.prod(s.probability for s in steps)
     finished = text.endswith(_ANSWER_END)
     return Answer(text, parse_answer(text), probability, tuple(steps), finished)
+
+
+# ============================================================================ typed examples
+MAX_TYPED_ANSWER = 999_999  # an answer typed by hand (the operations' answers are -99..198)
+_LINK_MAX = 2000  # characters of one query parameter of a shared prompt
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or not str(value).strip()
+
+
+def read_number(value: object, what: str, low: int, high: int) -> int:
+    """A whole number typed by a person (a table cell, a text box, a link), or
+    InvalidTextError saying exactly what is wrong: empty, characters other than the digits
+    and "-" (named), not a number, or outside low..high."""
+    if _blank(value):
+        raise InvalidTextError(f"{what} is empty.")
+    text = str(value).strip()
+    unknown = list(dict.fromkeys(c for c in text if c not in "-0123456789"))
+    if unknown:
+        names = ", ".join(f"{visible(c)!r}" for c in unknown[:5])
+        raise InvalidTextError(
+            f"{what} is {visible(text[:20])!r}: only the digits 0-9 and '-' can be read there, "
+            f"not {names}."
+        )
+    if len(text) > 12 or not _INTEGER.fullmatch(text):
+        raise InvalidTextError(f"{what} is {text[:20]!r}, which is not a whole number.")
+    number = int(text)
+    if not low <= number <= high:
+        raise InvalidTextError(f"{what} is {number}; it must be between {low} and {high}.")
+    return number
+
+
+def read_examples(rows: Iterable[Mapping[str, object]]) -> tuple[list[str], list[Example]]:
+    """Labelled examples from table rows with keys "a", "b" and "answer" (strings or
+    numbers, as typed): (one message per bad cell, the examples read). Rows left wholly
+    empty are skipped (a new row not filled in yet); operands must be 0..99."""
+    problems, examples = [], []
+    for n, row in enumerate(rows, start=1):
+        if all(_blank(row.get(c)) for c in ("a", "b", "answer")):
+            continue
+        try:
+            a = read_number(row.get("a"), f"Example {n}: a", 0, MAX_OPERAND)
+            b = read_number(row.get("b"), f"Example {n}: b", 0, MAX_OPERAND)
+            y = read_number(
+                row.get("answer"), f"Example {n}: the answer", -MAX_TYPED_ANSWER, MAX_TYPED_ANSWER
+            )
+            examples.append(Example(a, b, y))
+        except InvalidTextError as error:
+            problems.append(str(error))
+    return problems, examples
+
+
+# ============================================================================ shared links
+@dataclass(frozen=True)
+class PromptLink:
+    """A few-shot prompt as it travels in a link's query parameters:
+    ``op=max&ex=2,3,3;9,4,9&q=15,2`` (and ``h=<index>`` for a secret operation)."""
+
+    operation: str  # a name of OPERATIONS, or SECRET
+    secret: str | None  # the hidden operation's name when operation is SECRET
+    examples: tuple[Example, ...]
+    query: tuple[int, int]
+
+    SECRET = "surprise me"
+
+    def to_params(self) -> dict[str, str]:
+        """The query parameters of this prompt."""
+        params = {
+            "op": self.operation,
+            "ex": ";".join(f"{e.a},{e.b},{e.answer}" for e in self.examples),
+            "q": f"{self.query[0]},{self.query[1]}",
+        }
+        if self.operation == self.SECRET and self.secret is not None:
+            params["h"] = str(list(OPERATIONS).index(self.secret))
+        return params
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> PromptLink:
+        """Read a link's parameters, all or nothing: InvalidTextError names the first
+        problem (an unknown operation, a malformed or out-of-range example, too many)."""
+        for key in ("op", "ex", "q", "h"):
+            if len(str(params.get(key, ""))) > _LINK_MAX:
+                raise InvalidTextError(f"The link's {key} is too long.")
+        op = str(params.get("op", "add"))
+        secret = None
+        if op == cls.SECRET:
+            index = read_number(params.get("h", "0"), "The link's h", 0, len(OPERATIONS) - 1)
+            secret = list(OPERATIONS)[index]
+        elif op not in OPERATIONS:
+            raise InvalidTextError(f"The link names an unknown operation {visible(op[:30])!r}.")
+        rows = []
+        for i, item in enumerate(filter(None, str(params.get("ex", "")).split(";")), start=1):
+            if i > MAX_SHOTS:
+                raise InvalidTextError(f"The link has more than {MAX_SHOTS} examples.")
+            parts = item.split(",")
+            if len(parts) != 3:
+                raise InvalidTextError(
+                    f"Example {i} of the link is {visible(item[:30])!r}, not a,b,answer."
+                )
+            rows.append(dict(zip(("a", "b", "answer"), parts, strict=True)))
+        problems, examples = read_examples(rows)
+        if problems:
+            raise InvalidTextError(problems[0])
+        q = str(params.get("q", "15,2")).split(",")
+        if len(q) != 2:
+            raise InvalidTextError("The link's query q must be two numbers a,b.")
+        qa = read_number(q[0], "The link's query a", 0, MAX_OPERAND)
+        qb = read_number(q[1], "The link's query b", 0, MAX_OPERAND)
+        return cls(op, secret, tuple(examples), (qa, qb))

@@ -5,6 +5,7 @@
     python scripts/train_assets.py pretext          # assets/rotation_shapes.pt + .json
     python scripts/train_assets.py lm-toy           # assets/lm_toy.pt + .json
     python scripts/train_assets.py lm-english       # assets/lm_english.pt + .json
+    python scripts/train_assets.py icl              # assets/icl_arithmetic.pt + .json
     python scripts/train_assets.py simclr --quick   # a few-second smoke run, written to
                                                     # test-artifacts/quick-assets/ instead
 
@@ -277,6 +278,91 @@ def train_language_model(corpus_name: str, quick: bool, out: Path) -> Path:
     return pt
 
 
+ICL_STEPS = 8000
+
+
+def train_in_context(quick: bool, out: Path) -> Path:
+    """The few-shot model of the prompting lesson (fmcore.icl): 4 layers, width 128,
+    context 256, trained on documents of 8 examples and a query with the loss on the
+    answers only. bfloat16 forward (the CPU's native bfloat16 is what makes it fit in an
+    hour on 2 cores)."""
+    from fmcore import icl
+    from fmcore.checkpoints import LM_KIND, load_language_model
+
+    steps = 20 if quick else ICL_STEPS
+    config = icl.ICLConfig(
+        steps=steps,
+        warmup_steps=min(200, steps // 5),
+        eval_every=max(10, steps // 16),
+        eval_tasks=4 if quick else 32,
+        precision="bfloat16",
+    )
+    tokenizer = icl.icl_tokenizer()
+    print(
+        f"In-context model: {len(config.operations)} operations, {config.shots} examples per "
+        f"document, {steps} steps of batch {config.batch_size}, vocabulary "
+        f"{tokenizer.vocab_size}, torch threads {torch.get_num_threads()}",
+        flush=True,
+    )
+    start, model, done, last = time.perf_counter(), None, None, None
+    for event in icl.train_icl(config, torch.Generator().manual_seed(config.seed), tokenizer):
+        if isinstance(event, icl.StartEvent):
+            model = event.model
+        elif isinstance(event, icl.StepEvent) and event.step % 100 == 0:
+            print(f"  step {event.step:5d}: answer loss {event.loss:.3f}", flush=True)
+        elif isinstance(event, icl.EvalEvent):
+            last = event
+            at4 = lambda row: sum(row[4:]) / len(row[4:])  # noqa: E731
+            print(
+                f"  step {event.step:5d}: hidden by shots "
+                + " ".join(f"{a:.2f}" for a in event.hidden)
+                + f" | explicit 0-shot {event.explicit[0]:.2f}, 4+ {at4(event.explicit):.2f}"
+                + f"  {time.perf_counter() - start:.0f} s\n    per operation at 4+ shots: "
+                + ", ".join(f"{op} {at4(row):.2f}" for op, row in event.by_operation.items()),
+                flush=True,
+            )
+        elif isinstance(event, icl.DoneEvent):
+            done = event
+    assert model is not None and done is not None and last is not None
+    four = sum(last.hidden[4:]) / len(last.hidden[4:])
+    manifest = {
+        "kind": LM_KIND,
+        "description": (
+            f"A 4-layer character Transformer trained on few-shot arithmetic prompts "
+            f"({steps} steps, loss on the answers); hidden operation at 4+ examples "
+            f"{four:.3f}, explicit zero-shot {last.explicit[0]:.3f} on its evaluation prompts."
+        ),
+        "config": {
+            "model": model.config.to_dict(),
+            "tokenizer": tokenizer.to_dict(),
+            "training": config.to_dict(),
+        },
+        "seed": config.seed,
+        "threads": torch.get_num_threads(),
+        "data": {
+            "task": "in-context arithmetic (fmcore.data.icl_tasks)",
+            "template": "Q: {a} {op} {b} = ? A: {answer}",
+            "operations": list(config.operations),
+        },
+        "metrics": {
+            "hidden_by_shots": [round(a, 4) for a in last.hidden],
+            "explicit_by_shots": [round(a, 4) for a in last.explicit],
+            "answer_loss": round(done.loss, 4),
+            "steps": done.step,
+            "train_seconds": round(done.seconds, 1),
+        },
+        "created_by": "scripts/train_assets.py icl" + (" --quick" if quick else ""),
+    }
+    pt, _ = save_checkpoint(out / "icl_arithmetic", model, manifest)
+    reloaded, _, _ = load_language_model(pt)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(reloaded.state_dict().values(), model.state_dict().values(), strict=True)
+    ), "the reloaded weights differ from the trained ones"
+    print(f"wrote {pt} ({pt.stat().st_size / 2**20:.2f} MB) in {done.seconds:.0f} s", flush=True)
+    return pt
+
+
 def _run(loop, config):
     """Drive a pretraining loop to the end, printing progress: (model, done, step, eval)."""
     start = time.perf_counter()
@@ -361,7 +447,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train the checkpoints shipped in assets/.")
     parser.add_argument(
         "which",
-        choices=["simclr", "supervised", "pretext", "lm-toy", "lm-english"],
+        choices=["simclr", "supervised", "pretext", "lm-toy", "lm-english", "icl"],
         help="which asset to train",
     )
     parser.add_argument(
@@ -376,6 +462,7 @@ def main(argv: list[str] | None = None) -> None:
         "pretext": train_pretext,
         "lm-toy": lambda quick, out: train_language_model("toy", quick, out),
         "lm-english": lambda quick, out: train_language_model("english", quick, out),
+        "icl": train_in_context,
     }
     train[args.which](args.quick, out)
 

@@ -10,6 +10,7 @@ import math
 import pytest
 import torch
 
+from fmcore import prompts
 from fmcore.data.icl_tasks import OPERATIONS, Example, Task, corrupt, make_task
 from fmcore.errors import InvalidTextError, SettingError
 from fmcore.lm.model import GPTConfig, TinyGPT
@@ -311,3 +312,51 @@ def test_decode_answer_refuses_prompts_it_cannot_read():
         decode_answer("model", TOKENIZER, "Q: ")
     with pytest.raises(SettingError, match="temperature"):
         decode_answer(model, TOKENIZER, "Q: ", temperature=-1)
+
+
+# ============================================================================ typed input
+@pytest.mark.parametrize("value, message", [
+    ("", "empty"), (None, "empty"), ("  ", "empty"), ("1€", "not '€'"), ("٣", "not '٣'"),
+    ("1-2", "not a whole number"), ("--3", "not a whole number"), ("100", "between 0 and 99"),
+    ("-1", "between 0 and 99"), ("9" * 40, "not a whole number"), ("1\x00", "not"),
+])
+def test_read_number_says_what_is_wrong(value, message):
+    with pytest.raises(InvalidTextError, match=message):
+        prompts.read_number(value, "a", 0, 99)
+
+
+def test_read_number_reads_whole_numbers_with_spaces():
+    assert prompts.read_number(" 42 ", "a", 0, 99) == 42
+    assert prompts.read_number(-7, "y", -10, 10) == -7
+
+
+def test_read_examples_skips_empty_rows_and_reports_every_bad_cell():
+    rows = [{"a": "2", "b": "3", "answer": "5"}, {"a": None, "b": "", "answer": float("nan")},
+            {"a": "x", "b": "3", "answer": "1"}, {"a": "1", "b": "200", "answer": "1"},
+            {"a": "4", "b": "5", "answer": "-999"}]
+    problems, examples = prompts.read_examples(rows)
+    assert len(problems) == 2 and problems[0].startswith("Example 3: a")
+    assert problems[1].startswith("Example 4: b is 200")
+    assert [(e.a, e.b, e.answer) for e in examples] == [(2, 3, 5), (4, 5, -999)]
+
+
+def test_a_prompt_link_round_trips_and_keeps_a_secret():
+    link = prompts.PromptLink("max", None, (Example(2, 3, 3), Example(9, 4, 9)), (15, 2))
+    assert link.to_params() == {"op": "max", "ex": "2,3,3;9,4,9", "q": "15,2"}
+    assert prompts.PromptLink.from_params(link.to_params()) == link
+    hidden = prompts.PromptLink(prompts.PromptLink.SECRET, "mean", (), (1, 2))
+    params = hidden.to_params()
+    assert params["h"] == str(list(OPERATIONS).index("mean")) and "mean" not in params.values()
+    assert prompts.PromptLink.from_params(params) == hidden
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"op": "times"}, "unknown operation"), ({"op": "add", "ex": "1,2"}, "not a,b,answer"),
+    ({"op": "add", "ex": ";".join(["1,2,3"] * 17)}, "more than 16"),
+    ({"op": "add", "q": "1,2,3"}, "two numbers"), ({"op": "add", "q": "1,x"}, "query b"),
+    ({"op": "surprise me", "h": "12"}, "between 0 and 11"),
+    ({"op": "add", "ex": "1" * 3000}, "too long"),
+])
+def test_a_bad_prompt_link_is_refused_whole(params, message):
+    with pytest.raises(InvalidTextError, match=message):
+        prompts.PromptLink.from_params(params)

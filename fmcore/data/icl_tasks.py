@@ -216,15 +216,21 @@ def _task(op: Operation, pairs: list[list[int]], explicit: bool) -> Task:
 
 
 def make_task(
-    operation: str | Operation, k: int, generator: torch.Generator, explicit: bool = False
+    operation: str | Operation,
+    k: int,
+    generator: torch.Generator,
+    explicit: bool = False,
+    max_operand: int = MAX_OPERAND,
 ) -> Task:
     """A k-shot task of ``operation`` (a name of :data:`OPERATIONS` or an Operation): k + 1
-    pairs of operands drawn independently and uniformly from 0..99 (the last pair is the
-    query), each labelled with the correct answer."""
+    pairs of operands drawn independently and uniformly from 0..max_operand (99 unless a
+    training curriculum asks for smaller ones; the last pair is the query), each labelled
+    with the correct answer."""
     op = get_operation(operation)
     k = bounded_int("number of examples k", k, 0, MAX_SHOTS)
     g = check_generator(generator)
-    pairs = torch.randint(0, MAX_OPERAND + 1, (k + 1, 2), generator=g).tolist()  # (k+1, 2)
+    top = bounded_int("max_operand", max_operand, 0, MAX_OPERAND)
+    pairs = torch.randint(0, top + 1, (k + 1, 2), generator=g).tolist()  # (k+1, 2)
     return _task(op, pairs, _check_explicit(explicit))
 
 
@@ -234,11 +240,13 @@ def sample_tasks(
     generator: torch.Generator,
     operations: Iterable[str | Operation] | None = None,
     explicit: bool = False,
+    max_operand: int = MAX_OPERAND,
 ) -> list[Task]:
     """``n`` k-shot tasks (1..100 000), each of an operation drawn uniformly from
     ``operations`` (names or Operations; None: all of :data:`OPERATIONS`) with its own
-    fresh operands, as :func:`make_task` draws them."""
+    fresh operands 0..max_operand, as :func:`make_task` draws them."""
     n = bounded_int("number of tasks", n, 1, MAX_TASKS)
+    top = bounded_int("max_operand", max_operand, 0, MAX_OPERAND)
     k = bounded_int("number of examples k", k, 0, MAX_SHOTS)
     g = check_generator(generator)
     explicit = _check_explicit(explicit)
@@ -251,7 +259,7 @@ def sample_tasks(
     if not ops:
         raise SettingError(f"Choose at least one operation of: {', '.join(OPERATIONS)}.")
     which = torch.randint(0, len(ops), (n,), generator=g).tolist()  # (n,)
-    pairs = torch.randint(0, MAX_OPERAND + 1, (n, k + 1, 2), generator=g).tolist()  # (n,k+1,2)
+    pairs = torch.randint(0, top + 1, (n, k + 1, 2), generator=g).tolist()  # (n, k+1, 2)
     return [_task(ops[i], p, explicit) for i, p in zip(which, pairs, strict=True)]
 
 

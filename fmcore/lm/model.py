@@ -82,6 +82,10 @@ class GPTConfig:
     layers: int = 4  # Transformer blocks (1..12)
     heads: int = 4  # attention heads per block; width / heads each (1..16)
     dropout: float = 0.0  # drop probability in training mode (0..0.5); 0 = off
+    # Positions: False adds a learned embedding pos_s (GPT-2); True leaves it out and
+    # biases each head's attention scores by -m_head * (s - r), ALiBi (Press et al. 2022):
+    # nearer tokens count more, so "the most recent Q" is easy to find at any distance.
+    alibi: bool = False
 
     def __post_init__(self) -> None:
         for name, low, high in (
@@ -98,6 +102,8 @@ class GPTConfig:
                 "gets width / heads dimensions. Change one of them."
             )
         object.__setattr__(self, "dropout", finite_float("dropout", self.dropout, 0.0, MAX_DROPOUT))
+        if not isinstance(self.alibi, bool):
+            raise SettingError(f"alibi must be True or False, got {self.alibi!r}.")
 
     @property
     def head_dim(self) -> int:
@@ -110,8 +116,12 @@ class GPTConfig:
         return cls(vocab_size, context_length, width=16, layers=2, heads=2)
 
     def to_dict(self) -> dict[str, int | float]:
-        """The fields as a plain dict (for a JSON manifest)."""
-        return dataclasses.asdict(self)
+        """The fields as a plain dict (for a JSON manifest); ``alibi`` only when True, so
+        the manifests of learned-position models read as before."""
+        values = dataclasses.asdict(self)
+        if not self.alibi:
+            del values["alibi"]
+        return values
 
     @classmethod
     def from_dict(cls, values: object) -> GPTConfig:
@@ -120,7 +130,7 @@ class GPTConfig:
             raise SettingError(f"A model config must be a dict, got {type(values).__name__}.")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
-        missing = sorted(names - set(values))
+        missing = sorted(names - set(values) - {"alibi"})  # absent: learned positions
         if unknown or missing:
             raise SettingError(
                 f"Model config keys do not match: unknown {unknown}, missing {missing}."
@@ -209,14 +219,24 @@ class CausalSelfAttention(nn.Module):
     steps can be read one by one.
     """
 
-    def __init__(self, width: int, heads: int) -> None:
+    def __init__(self, width: int, heads: int, alibi: bool = False) -> None:
         super().__init__()
         self.heads = heads
         self.head_dim = width // heads
+        self.alibi = alibi
+
         self.query = nn.Linear(width, width, **_META)  # W_q of all heads side by side
         self.key = nn.Linear(width, width, **_META)  # W_k
         self.value = nn.Linear(width, width, **_META)  # W_v
         self.out = _residual_linear(width, width)  # W_o
+
+    @property
+    def slopes(self) -> torch.Tensor | None:
+        """ALiBi's slopes m_h = 2^(-8h/H), h = 1..H (H,): a geometric range from heads that
+        look near to heads that see far back. Fixed numbers, not parameters (None: off)."""
+        if not self.alibi:
+            return None
+        return torch.tensor([2.0 ** (-8.0 * (i + 1) / self.heads) for i in range(self.heads)])
 
     def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, C) -> (B, H, T, d_head): each head gets its own slice of the channels."""
@@ -245,6 +265,10 @@ class CausalSelfAttention(nn.Module):
         T_past = T_all - T_new
 
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, H, T_new, T_all)
+        if self.slopes is not None:  # ALiBi: - m_h * (distance from s back to r)
+            s_pos = torch.arange(T_past, T_all, device=h.device)[:, None]  # (T_new, 1)
+            distance = (s_pos - torch.arange(T_all, device=h.device)).clamp(min=0)  # (T_new, T_all)
+            scores = scores - self.slopes[:, None, None] * distance  # (B, H, T_new, T_all)
         # New position i sits at absolute position T_past + i and may see r <= T_past + i:
         # the lower triangle shifted right by T_past. Masked scores become -inf, so their
         # softmax weight is exactly 0 (every row keeps at least its own position).
@@ -274,7 +298,7 @@ class Block(nn.Module):
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.ln_attention = nn.LayerNorm(config.width, **_META)
-        self.attention = CausalSelfAttention(config.width, config.heads)
+        self.attention = CausalSelfAttention(config.width, config.heads, config.alibi)
         self.ln_mlp = nn.LayerNorm(config.width, **_META)
         self.mlp = MLP(config.width)
         self.dropout = config.dropout
@@ -307,7 +331,9 @@ class TinyGPT(nn.Module):
         self.config = config
         C = config.width
         self.token_embedding = nn.Embedding(config.vocab_size, C, **_META)  # e_1..e_V (rows)
-        self.position_embedding = nn.Embedding(config.context_length, C, **_META)
+        self.position_embedding = (  # ALiBi models have none: positions act in attention
+            None if config.alibi else nn.Embedding(config.context_length, C, **_META)
+        )
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
         self.ln_final = nn.LayerNorm(C, **_META)
         self.unembed = nn.Linear(C, config.vocab_size, bias=False, **_META)  # C -> V logits
@@ -371,8 +397,9 @@ class TinyGPT(nn.Module):
         ids: torch.Tensor,
         cache: KVCache | None,
         generator: torch.Generator | None,
-    ) -> tuple[torch.Tensor, KVCache, list[torch.Tensor]]:
-        """Logits of the new positions, the extended cache and each layer's attention."""
+    ) -> tuple[torch.Tensor, KVCache, list[torch.Tensor], torch.Tensor]:
+        """Logits of the new positions, the extended cache, each layer's attention and the
+        representations c (B, T_new, C) the logits are read from."""
         if cache is not None and not isinstance(cache, KVCache):
             raise SettingError(f"cache must be a KVCache or None, got {type(cache).__name__}.")
         past_length = 0 if cache is None else cache.length
@@ -391,7 +418,9 @@ class TinyGPT(nn.Module):
 
         T_new = ids.shape[1]
         positions = torch.arange(past_length, past_length + T_new, device=ids.device)  # (T,)
-        h = self.token_embedding(ids) + self.position_embedding(positions)  # (B, T, C)
+        h = self.token_embedding(ids)  # (B, T, C)
+        if self.position_embedding is not None:
+            h = h + self.position_embedding(positions)
         h = _dropout(h, self.config.dropout, generator)
         keys, values, attention = [], [], []
         for i, block in enumerate(self.blocks):
@@ -400,8 +429,9 @@ class TinyGPT(nn.Module):
             keys.append(k)
             values.append(v)
             attention.append(weights)
-        logits = self.unembed(self.ln_final(h))  # (B, T, V): row s is u_{s+1}
-        return logits, KVCache(tuple(keys), tuple(values)), attention
+        c = self.ln_final(h)  # (B, T, C): row s is c_{s+1} = phi_theta(x_0..x_s)
+        logits = self.unembed(c)  # (B, T, V): row s is u_{s+1}
+        return logits, KVCache(tuple(keys), tuple(values)), attention, c
 
     def forward(
         self, ids: torch.Tensor, *, generator: torch.Generator | None = None
@@ -429,8 +459,17 @@ class TinyGPT(nn.Module):
         ``forward(ids)``, computing each position once: how generation (Eq. 14.9-14.16)
         reads one new token per step without recomputing the prefix.
         """
-        logits, new_cache, _ = self._run(ids, cache, generator)
+        logits, new_cache, _, _ = self._run(ids, cache, generator)
         return logits, new_cache
+
+    @torch.no_grad()
+    def representations(self, ids: torch.Tensor) -> torch.Tensor:
+        """The representations c_1, ..., c_T (B, T, C) the logits are read from: row s is
+        c_{s+1} = phi_theta(x_0..x_s), after the final LayerNorm, so u_{s+1} = W c_{s+1}.
+        Section 14.3.1 adapts a model with a linear head w on c_{T+1} (the last row)."""
+        if self.training and self.config.dropout > 0:
+            raise SettingError("Put the model in eval mode (model.eval()) to read representations.")
+        return self._run(ids, None, None)[3]
 
     @torch.no_grad()
     def attention_weights(self, ids: torch.Tensor) -> torch.Tensor:

@@ -185,3 +185,13 @@ def test_task_validation():
         Task(OPERATIONS["add"], (Example(1, 2, 3),) * 17, Example(1, 1, 2))
     with pytest.raises(SettingError, match="Example"):
         Task(OPERATIONS["add"], ((1, 2, 3),), Example(1, 1, 2))
+
+
+def test_a_smaller_max_operand_bounds_every_operand():
+    g = torch.Generator().manual_seed(0)
+    task = make_task("add", 16, g, max_operand=3)
+    assert max(max(e.a, e.b) for e in (*task.examples, task.query)) <= 3
+    tasks = sample_tasks(50, 4, g, max_operand=0)
+    assert all(e.a == e.b == 0 for t in tasks for e in (*t.examples, t.query))
+    with pytest.raises(SettingError):
+        make_task("add", 1, g, max_operand=100)

@@ -266,3 +266,53 @@ def test_a_model_needs_a_config_and_a_generator():
         TinyGPT({"vocab_size": 5}, _gen())
     with pytest.raises(SettingError, match="torch.Generator"):
         make_gpt(GPTConfig.tiny(), 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# ALiBi positions
+# ---------------------------------------------------------------------------------------------
+
+
+def _alibi_model() -> TinyGPT:
+    config = GPTConfig(vocab_size=11, context_length=CONTEXT, width=12, layers=2, heads=3,
+                       alibi=True)
+    return make_gpt(config, _gen(3)).eval()
+
+
+@torch.no_grad()
+def test_alibi_biases_each_head_by_its_slope_times_the_distance():
+    model = _alibi_model()
+    attention = model.blocks[0].attention
+    assert attention.slopes.tolist() == pytest.approx([2 ** (-8 / 3), 2 ** (-16 / 3), 2 ** -8])
+    assert model.position_embedding is None  # positions act only in the attention
+    h = torch.randn(1, 5, 12, generator=_gen(4))
+    _, _, _, weights = attention(h)
+    q = attention._split_heads(attention.query(h))
+    k = attention._split_heads(attention.key(h))
+    for head in range(3):
+        for s in range(5):  # the formula, one row at a time
+            scores = torch.stack([q[0, head, s] @ k[0, head, r] / math.sqrt(4)
+                                  - attention.slopes[head] * (s - r) for r in range(s + 1)])
+            torch.testing.assert_close(weights[0, head, s, : s + 1], scores.softmax(0))
+
+
+@torch.no_grad()
+def test_alibi_with_the_cache_equals_one_full_forward():
+    model = _alibi_model()
+    ids = _ids(2, CONTEXT, seed=6) % 11
+    full = model(ids)
+    cache, pieces = None, []
+    for start in range(0, CONTEXT, 3):
+        logits, cache = model.step(ids[:, start : start + 3], cache)
+        pieces.append(logits)
+    torch.testing.assert_close(torch.cat(pieces, dim=1), full, atol=1e-5, rtol=0)
+
+
+def test_alibi_is_in_the_manifest_only_when_on():
+    plain = GPTConfig.tiny()
+    assert "alibi" not in plain.to_dict()  # older manifests read exactly as before
+    assert GPTConfig.from_dict(plain.to_dict()) == plain
+    on = GPTConfig(vocab_size=11, alibi=True)
+    assert on.to_dict()["alibi"] is True and GPTConfig.from_dict(on.to_dict()) == on
+    with pytest.raises(SettingError):
+        GPTConfig(alibi="yes")
