@@ -72,15 +72,23 @@ def stop_server(process: subprocess.Popen) -> None:
     process.wait(timeout=10)
 
 
+# Whether Streamlit has finished the script run. The status widget ("Running...") is never
+# drawn in this app (.streamlit/config.toml sets toolbarMode = "minimal"), so the app root's
+# data-test-script-state attribute is what tells.
+IDLE_JS = (
+    "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
+    " return !!app && app.getAttribute('data-test-script-state') === 'notRunning'"
+    " && !document.querySelector('[data-testid=\"stStatusWidget\"]'); }"
+)
+
+
 def settle(page, timeout_ms: int = 60_000) -> None:
     """Wait until Streamlit has finished the current run and the charts are drawn."""
     page.wait_for_selector("h1", timeout=timeout_ms)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
-    )
+    page.wait_for_function(IDLE_JS, timeout=timeout_ms)
     page.wait_for_timeout(600)  # Plotly draws after the run; give it a moment
-    page.wait_for_function(  # and lessons that import torch may still be running then
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms
+    page.wait_for_function(IDLE_JS, timeout=timeout_ms)  # lessons importing torch may rerun
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms
     )
     page.wait_for_timeout(400)

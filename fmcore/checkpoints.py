@@ -43,7 +43,11 @@ from fmcore.errors import CheckpointError, FMError
 __all__ = [
     "ASSETS",
     "ENCODER_KIND",
+    "ICL_ASSET",
     "LM_ASSETS",
+    "checkpoint_zip",
+    "export_manifest",
+    "load_checkpoint_zip",
     "LM_KIND",
     "PRETEXT_ASSET",
     "SUPERVISED_ASSET",
@@ -70,6 +74,7 @@ SUPERVISED_ASSET = ASSETS / "supervised_shapes.pt"
 LM_KIND = "char_lm"  # a TinyGPT with its character tokenizer (in the manifest)
 LM_ASSETS = {"toy": ASSETS / "lm_toy.pt", "english": ASSETS / "lm_english.pt"}
 PRETEXT_ASSET = ASSETS / "rotation_shapes.pt"
+ICL_ASSET = ASSETS / "icl_arithmetic.pt"  # a char_lm trained on few-shot prompts (fmcore.icl)
 
 FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 20 * 2**20  # weights file, on disk or uploaded (the assets are ~1 MB)
@@ -388,3 +393,87 @@ def load_language_model(path: str | os.PathLike[str]) -> tuple[nn.Module, Any, d
     manifest = read_manifest(path)
     model = load_checkpoint(path, LM_KIND, build_language_model)
     return model, CharTokenizer.from_dict(manifest["config"]["tokenizer"]), manifest
+
+
+# ============================================================================ one-file export
+MAX_ZIP_MEMBERS = 2  # the weights and the manifest
+
+
+def export_manifest(model: nn.Module, tokenizer: Any = None, description: str = "") -> dict:
+    """The manifest of a model trained in a session, for download: its kind (a SimCLR
+    model, a bare encoder, or a character language model, which needs its ``tokenizer``)
+    and the config that rebuilds it. Another kind of model raises CheckpointError."""
+    from fmcore.lm.model import TinyGPT
+
+    if isinstance(model, SimCLRModel):
+        kind, config = SIMCLR_KIND, {"encoder": model.encoder.config.to_dict()}
+    elif isinstance(model, ConvEncoder):
+        kind, config = ENCODER_KIND, {"encoder": model.config.to_dict()}
+    elif isinstance(model, TinyGPT):
+        if tokenizer is None:
+            raise CheckpointError("A language model is exported with its tokenizer.")
+        kind = LM_KIND
+        config = {"model": model.config.to_dict(), "tokenizer": tokenizer.to_dict()}
+    else:
+        raise CheckpointError(f"A {type(model).__name__} cannot be exported.")
+    return {"kind": kind, "config": config, "seed": None, "data": {}, "metrics": {},
+            "description": str(description)[:500], "created_by": "exported from the lab"}
+
+
+def checkpoint_zip(model: nn.Module, manifest: Mapping[str, Any], name: str = "model") -> bytes:
+    """One .zip holding ``<name>.pt`` and ``<name>.json`` (see :func:`checkpoint_bytes`)."""
+    import zipfile
+
+    weights, text = checkpoint_bytes(model, manifest)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{name}.pt", weights)
+        archive.writestr(f"{name}.json", text)
+    return buffer.getvalue()
+
+
+def load_checkpoint_zip(data: bytes) -> tuple[nn.Module, Any, dict[str, Any]]:
+    """(model, tokenizer or None, manifest) of an uploaded .zip made by
+    :func:`checkpoint_zip`. Every check of :func:`load_checkpoint_bytes` applies (no
+    unpickling of objects, sha256, shapes); before any member is read, the archive must hold
+    exactly one .pt and one .json whose declared sizes are within the limits (a zip bomb is
+    refused without being inflated). The model comes frozen, in eval mode."""
+    import zipfile
+
+    from fmcore.lm.tokenizer import CharTokenizer
+
+    if not isinstance(data, bytes | bytearray):
+        raise CheckpointError(f"Expected the bytes of a .zip file, got {type(data).__name__}.")
+    if len(data) > MAX_CHECKPOINT_BYTES + MAX_MANIFEST_BYTES:
+        raise CheckpointError(f"The file is {len(data) / 2**20:.1f} MB: too large for a model.")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise CheckpointError(f"This is not a readable .zip file ({error}).") from None
+    pts = [m for m in members if m.filename.endswith(".pt")]
+    jsons = [m for m in members if m.filename.endswith(".json")]
+    if len(members) != MAX_ZIP_MEMBERS or len(pts) != 1 or len(jsons) != 1:
+        raise CheckpointError(
+            "A model file is a .zip with exactly two files: the weights (.pt) and the "
+            "manifest (.json), as the lab's Download button makes them."
+        )
+    if pts[0].file_size > MAX_CHECKPOINT_BYTES or jsons[0].file_size > MAX_MANIFEST_BYTES:
+        raise CheckpointError("The files inside the .zip are too large for a model of the lab.")
+    try:
+        weights, manifest = archive.read(pts[0]), archive.read(jsons[0])
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError) as error:
+        raise CheckpointError(f"The .zip file is damaged ({error}).") from None
+    info = _parse_manifest(manifest)
+    builders = {SIMCLR_KIND: build_simclr_model, ENCODER_KIND: build_encoder,
+                LM_KIND: build_language_model}
+    if info["kind"] not in builders:
+        raise CheckpointError(f"Unknown kind of model {str(info['kind'])[:40]!r}.")
+    model = load_checkpoint_bytes(weights, info, info["kind"], builders[info["kind"]])
+    tokenizer = None
+    if info["kind"] == LM_KIND:
+        try:
+            tokenizer = CharTokenizer.from_dict(info["config"]["tokenizer"])
+        except (FMError, KeyError, TypeError) as error:
+            raise CheckpointError(f"The manifest's tokenizer is not usable: {error}") from None
+    return model, tokenizer, info

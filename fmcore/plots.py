@@ -716,3 +716,99 @@ def sample_histogram_figure(sweep, index: int, counts: Sequence[int], *, large: 
            "probability", "next character", "fraction of draws", large)
     fig.update_layout(height=400, showlegend=True)
     return fig
+
+
+# ============================================================================ prompting
+def accuracy_curve_figure(
+    curves: Mapping[str, Sequence[float]],
+    *,
+    title: str,
+    x_title: str = "number of labelled examples in the prompt (k)",
+    x_values: Sequence[float] | None = None,
+    marker: int | None = None,
+    marker_label: str = "your prompt",
+    chance: float | None = None,
+    log_x: bool = False,
+    large: bool = False,
+) -> go.Figure:
+    """Accuracy (0..1) against a count: one line per entry of ``curves`` (x = 0, 1, ...
+    unless ``x_values``), a dotted vertical line at ``marker`` and a dashed chance level."""
+    fig = go.Figure()
+    for i, (name, ys) in enumerate(curves.items()):
+        xs = list(x_values) if x_values is not None else list(range(len(ys)))
+        fig.add_trace(go.Scatter(
+            x=xs[: len(ys)], y=[float(y) for y in ys], mode="lines+markers",
+            name=html.escape(str(name)),
+            line={"color": series_colour(i), "width": 3, "dash": "solid" if i < 7 else "dot"},
+            marker={"size": 9}, hovertemplate="%{x}: %{y:.0%}<extra>" + html.escape(str(name))
+            + "</extra>"))
+    if chance is not None:
+        fig.add_hline(y=chance, line={"color": OKABE_ITO["black"], "dash": "dash", "width": 1},
+                      annotation_text="a blind guess", annotation_position="top right")
+    if marker is not None:
+        fig.add_vline(x=marker, line={"color": OKABE_ITO["black"], "dash": "dot", "width": 2},
+                      annotation_text=html.escape(marker_label), annotation_position="top left")
+    _style(fig, title, x_title, "accuracy (exact answer)", large)
+    fig.update_layout(height=420, showlegend=True, yaxis={"range": [-0.03, 1.03],
+                                                          "tickformat": ".0%"})
+    if log_x:
+        fig.update_xaxes(type="log")
+    elif x_values is None:
+        fig.update_xaxes(dtick=1)
+    return fig
+
+
+def answer_steps_figure(steps, labels: Sequence[str], *, top: int = 6, large: bool = False
+                        ) -> go.Figure:
+    """The model's next-character distribution at each character of its answer (one panel
+    per generated character, the ``top`` most likely characters), the chosen one in
+    vermillion. ``steps`` are fmcore.prompts.AnswerStep; ``labels`` the tokenizer's."""
+    from plotly.subplots import make_subplots
+
+    n = max(1, len(steps))
+    titles = [f"char {i + 1}: “{html.escape(_shown_char(s.text))}” "
+              f"p = {s.probability:.2f}" for i, s in enumerate(steps)]
+    fig = make_subplots(rows=1, cols=n, subplot_titles=titles or [""], shared_yaxes=True,
+                        horizontal_spacing=0.04)
+    for i, s in enumerate(steps):
+        p, idx = torch.topk(s.probs.float(), min(top, s.probs.shape[0]))
+        names = [_shown_char(labels[j]) for j in idx.tolist()]
+        colours = [OKABE_ITO["vermillion"] if j == s.token else OKABE_ITO["sky"]
+                   for j in idx.tolist()]
+        fig.add_trace(go.Bar(x=names, y=p.tolist(), marker={"color": colours}, showlegend=False,
+                             hovertemplate="“%{x}”: %{y:.3f}<extra></extra>"), row=1, col=i + 1)
+    _style(fig, "The next-character distribution at each character of the answer "
+           "(vermillion: the character written)", "", "p(next character)", large)
+    fig.update_layout(height=340, yaxis={"range": [0, 1.05]})
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def _shown_char(c: str) -> str:
+    return {"\n": "↵ newline", " ": "␣"}.get(c, c)
+
+
+# ============================================================================ table view
+MAX_TABLE_ROWS = 20_000  # rows of one chart's table view (a heatmap of 16 x 16 is 256)
+
+
+def figure_rows(fig: go.Figure) -> list[dict]:
+    """The numbers a figure shows, as table rows (the accessible view under each chart):
+    one row per point (series, x, y) of a line, bar or scatter trace, one per cell (series,
+    row, column, value) of a heatmap. Names are plain text (html-escaped in the figure)."""
+    rows: list[dict] = []
+    for trace in fig.data:
+        name = html.unescape(str(getattr(trace, "name", None) or trace.type))
+        x, y, z = (getattr(trace, a, None) for a in ("x", "y", "z"))
+        if z is not None:
+            for i, line in enumerate(z):
+                for j, value in enumerate(line):
+                    rows.append({"series": name, "row": y[i] if y is not None else i,
+                                 "column": x[j] if x is not None else j, "value": value})
+        elif y is not None:
+            for i, value in enumerate(y):
+                rows.append({"series": name, "x": x[i] if x is not None and i < len(x) else i,
+                             "y": value})
+        if len(rows) >= MAX_TABLE_ROWS:
+            return rows[:MAX_TABLE_ROWS]
+    return rows

@@ -19,7 +19,7 @@ from fmcore.adapt import (
     summarise,
 )
 from fmcore.errors import FMError
-from ui import cached, models, runner, state
+from ui import cached, links, models, runner, state
 from ui.charts import plot
 from ui.widgets import columns, init_state
 
@@ -95,6 +95,14 @@ st.markdown("**How many labelled examples does a pretrained encoder need?** Put 
 st.info("Try this: train the **linear probe** of the shipped SimCLR encoder with 1 label per "
         "class, then the same with the **random** encoder. Then run the label-efficiency grid "
         "below and see where the curves meet.", icon=":material/lightbulb:")
+
+links.bind("adaptation", [
+    links.Setting("ad_task", "Downstream task", "choice", tuple(TASKS)),
+    links.Setting("ad_shots", "Labelled images per class", "choice", SHOTS),
+    links.Setting("ad_method", "Method", "choice", tuple(METHODS)),
+    links.Setting("ad_encoder_lr", "Encoder learning rate", "choice", (1e-4, 3e-4, 1e-3, 3e-3)),
+    links.Setting("ad_steps", "Steps", "choice", (50, 100, 150, 300, 600)),
+])
 found = encoders()
 ss = st.session_state
 if ss.ad_encoder not in found:

@@ -12,7 +12,7 @@ from fmcore.descent import (
     stable_learning_rate,
 )
 from fmcore.errors import FMError
-from ui import cached, state
+from ui import cached, links, state
 from ui.charts import plot
 from ui.latex import num, vec
 from ui.widgets import columns, init_state
@@ -35,6 +35,14 @@ init_state({"gd_dataset": "cats_dogs", "gd_n": 10, "gd_sgd": False, "gd_batch": 
             "gd_shuffle": True, "gd_cmp_batch": 4, "gd_cmp_epochs": 10})
 if "gd_alpha" not in st.session_state:
     reset_for_dataset()
+LINK = [
+    links.Setting("gd_dataset", "Dataset", "choice", tuple(SPECS), after=reset_for_dataset),
+    links.Setting("gd_alpha", "Learning rate α", "choice", tuple(learning_rate_choices())),
+    links.Setting("gd_sgd", "Mini-batches (SGD)", "bool"),
+    links.Setting("gd_batch", "Batch size", "int", low=1, high=10_000),
+    links.Setting("gd_shuffle", "Shuffle", "bool"),
+    links.Setting("gd_steps", "Steps taken", "int", low=0, high=MAX_STEPS - 1),
+]
 large = state.classroom()
 
 st.title("Gradient descent")
@@ -43,6 +51,9 @@ st.markdown("**How does a model learn?** It walks downhill on its loss l(θ): ea
 st.info("Try this: press **+N steps**, then ▶ Play under the chart. Then choose *House prices* "
         "and drag α just past 2/L: the path overshoots and the loss blows up.",
         icon=":material/lightbulb:")
+links.bind("gradient_descent", LINK)
+st.session_state.gd_batch = min(st.session_state.gd_batch, SPECS[st.session_state.gd_dataset]
+                                .n_examples)  # a link's batch may exceed this dataset's size
 
 controls, picture = columns([1, 2.2], large, gap="large")
 with controls:

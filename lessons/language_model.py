@@ -11,7 +11,7 @@ from fmcore.lm import train
 from fmcore.lm.explain import position_notes, text_grid
 from fmcore.lm.scoring import max_text_chars, score_text
 from fmcore.lm.tokenizer import CharTokenizer, visible
-from ui import lm_models, runner, state
+from ui import links, lm_models, runner, state
 from ui.charts import plot
 from ui.latex import num
 from ui.widgets import columns, init_state
@@ -52,6 +52,12 @@ st.info("Try this: type a sentence the toy grammar could say (\"anna sees my fox
         "one it never would (\"fox my sees anna.\"): compare the colours and the total. Then train "
         "a model below and watch the validation loss fall towards the dotted floor.",
         icon=":material/lightbulb:")
+
+links.bind("language_model", [
+    links.Setting("lm_text", "Text", "text", high=5000),
+    links.Setting("lm_corpus", "Corpus", "choice", (*CORPORA, YOURS)),
+    links.Setting("lm_steps", "Steps", "choice", (100, 300, 1000, 2000, 4000)),
+])
 found = lm_models.available()
 if found:
     if ss.lm_model not in found:

@@ -7,7 +7,7 @@ import streamlit as st
 from fmcore import plots, pretext
 from fmcore.data.shapes import to_pil
 from fmcore.errors import FMError
-from ui import models, runner, state
+from ui import links, models, runner, state
 from ui.charts import plot
 from ui.widgets import columns, init_state
 
@@ -73,6 +73,13 @@ st.info("Try this: train **rotation prediction** on images; watch the transferre
         "a random one on the shape classes. Then try **jigsaw**: it solves its puzzle well, "
         "yet transfers much less. Not every pseudolabel needs the meaning of the image.",
         icon=":material/lightbulb:")
+
+links.bind("pretext_tasks", [
+    links.Setting("pp_domain", "Domain", "choice", tuple(pretext.DOMAINS)),
+    links.Setting("pp_task", "Pretext task", "choice",
+                  tuple(t for d in pretext.DOMAINS for t in pretext.PRETEXT_TASKS[d])),
+    links.Setting("pp_steps", "Steps", "choice", (100, 300, 600, 1000, 1500, 3000)),
+])
 st.graphviz_chart(plots.paradigms_diagram(), width="stretch")
 
 st.header("1. The pretext task: x → (x′, z)")

@@ -15,7 +15,7 @@ from fmcore.pretrain import (
     evaluation_data,
     pretrain_simclr,
 )
-from ui import models, runner, state
+from ui import links, models, runner, state
 from ui.charts import plot
 from ui.widgets import columns, init_state
 
@@ -83,6 +83,16 @@ st.markdown("**Can a network learn what a star is without ever being told?** Sim
 st.info("Try this: press **Train** and watch the PCA scatter split into clusters. Then set "
         "the augmentation strength to 0 and train again: without augmentations there is "
         "nothing to learn.", icon=":material/lightbulb:")
+
+links.bind("pretraining", [
+    links.Setting("pt_preset", "Shapes", "choice", ("clean", "standard", "cluttered")),
+    links.Setting("pt_strength", "Augmentation strength", "float", low=0.0, high=2.0),
+    links.Setting("pt_batch", "Batch size B", "choice", (32, 64, 128, 256)),
+    links.Setting("pt_steps", "Steps", "choice", (50, 100, 200, 300, 500, 1000, 2000)),
+    links.Setting("pt_lr", "Learning rate", "choice", LEARNING_RATES),
+    links.Setting("pt_loss", "Loss", "choice", tuple(LOSSES)),
+    links.Setting("pt_tau", "Temperature τ", "float", low=0.05, high=2.0),
+])
 c1, c2, c3 = columns(3, large)
 c1.selectbox("Shapes", ["clean", "standard", "cluttered"], key="pt_preset",
              help="How much background clutter the images have.")

@@ -6,7 +6,7 @@ from fmcore import plots
 from fmcore.augment import AugmentConfig
 from fmcore.contrastive import MAX_BATCH, same_class_negatives, to_pil
 from fmcore.errors import FMError
-from ui import cached, state
+from ui import cached, links, state
 from ui.charts import plot
 from ui.uploads import IMAGE_TYPES, read_images
 from ui.widgets import columns, init_state
@@ -43,6 +43,14 @@ st.markdown("**When are two pictures “the same”?** When they are two random 
 st.info("Try this: compare the two heatmaps. The pretrained encoder lights up the diagonal "
         "(positives), the random one does not. Then press **New views**, raise the crop "
         "strength, or move τ under a chart.", icon=":material/lightbulb:")
+
+links.bind("simclr_loss", [
+    links.Setting("cl_source", "Images", "choice", tuple(SOURCES)),
+    links.Setting("cl_b", "Batch size B", "int", low=2, high=MAX_BATCH),
+    links.Setting("cl_preset", "Augmentations", "choice", tuple(PRESETS), after=apply_preset),
+    links.Setting("cl_models", "Encoder", "choice", ("both", "pretrained", "random")),
+    links.Setting("cl_method", "Loss", "choice", tuple(METHODS)),
+])
 
 c1, c2, c3, c4 = columns(4, large)
 c1.radio("Images", list(SOURCES), format_func=SOURCES.get, key="cl_source")

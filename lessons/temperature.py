@@ -6,7 +6,7 @@ from fmcore import plots
 from fmcore.errors import FMError
 from fmcore.lm.explain import TEMPERATURES, group_counts
 from fmcore.lm.generate import generate, sample_many
-from ui import cached, lm_models, state
+from ui import cached, links, lm_models, state
 from ui.charts import plot
 from ui.widgets import columns, init_state
 
@@ -44,6 +44,13 @@ st.info("Try this: drag the τ slider under the bars from 1 down to 0 and watch 
         "onto one character (greedy); then up to 3, where even unlikely characters get a "
         "chance. Then press **Next character** a few times at τ = 0 and at τ = 2.",
         icon=":material/lightbulb:")
+
+links.bind("temperature", [
+    links.Setting("tp_prompt", "Prompt", "text", high=2000),
+    links.Setting("tp_tau", "Temperature τ", "float", low=0.0, high=3.0),
+    links.Setting("tp_top_k", "top-k", "int", low=0, high=1000),
+    links.Setting("tp_top_p", "top-p", "float", low=0.05, high=1.0),
+])
 found = lm_models.available()
 if not found:
     st.error("No language model is available: run `python scripts/train_assets.py lm-toy`.")
@@ -56,6 +63,7 @@ model, tokenizer, about = found[ss.tp_model]
 c1.caption(about)
 c2.text_input("Prompt x₁…x_t (empty: the begin token ⊥ alone)", key="tp_prompt",
               max_chars=2000)
+ss.tp_top_k = min(ss.tp_top_k, tokenizer.vocab_size)  # a link may ask for more than V
 c3.number_input("top-k (0 = off)", 0, tokenizer.vocab_size, key="tp_top_k")
 c3.slider("top-p (1 = off)", 0.05, 1.0, step=0.05, key="tp_top_p")
 top_k = ss.tp_top_k or None

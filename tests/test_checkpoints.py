@@ -356,3 +356,94 @@ def test_language_model_round_trip_with_its_tokenizer(tmp_path):
     js.write_text(json.dumps(bad))
     with pytest.raises(CheckpointError, match="tokenizer has"):
         load_language_model(pt)
+
+
+# ============================================================================ one-file export
+def _zip(members: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_session_model_round_trips_through_one_zip():
+    from fmcore.checkpoints import checkpoint_zip, export_manifest, load_checkpoint_zip
+
+    for original in (model(3), model(4).encoder):
+        data = checkpoint_zip(original, export_manifest(original, description="mine"), "x")
+        loaded, tokenizer, manifest = load_checkpoint_zip(data)
+        assert tokenizer is None and manifest["description"] == "mine"
+        assert type(loaded) is type(original) and not loaded.training
+        for a, b in zip(loaded.state_dict().values(), original.state_dict().values(),
+                        strict=True):
+            assert torch.equal(a, b)
+
+
+def test_a_language_model_round_trips_with_its_tokenizer():
+    from fmcore.checkpoints import checkpoint_zip, export_manifest, load_checkpoint_zip
+    from fmcore.lm.model import GPTConfig, make_gpt
+    from fmcore.lm.tokenizer import CharTokenizer
+
+    tok = CharTokenizer("abc ")
+    lm = make_gpt(GPTConfig.tiny(vocab_size=tok.vocab_size), torch.Generator().manual_seed(0))
+    with pytest.raises(CheckpointError, match="tokenizer"):
+        export_manifest(lm)
+    loaded, tokenizer, _ = load_checkpoint_zip(checkpoint_zip(lm, export_manifest(lm, tok)))
+    assert tokenizer == tok and torch.equal(loaded.unembed.weight, lm.unembed.weight)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "not a readable .zip"),
+    (b"PK\x03\x04 not really", "not a readable .zip"),
+    (_zip({"a.pt": b"x"}), "exactly two files"),
+    (_zip({"a.pt": b"x", "b.pt": b"y"}), "exactly two files"),
+    (_zip({"a.pt": b"x", "a.json": b"{", "c.txt": b""}), "exactly two files"),
+    (_zip({"a.pt": b"x", "a.json": b"{not json"}), "not valid JSON"),
+    (_zip({"a.pt": b"x", "a.json": json.dumps({"kind": "virus", "sha256": "0",
+                                               "config": {}}).encode()}), "Unknown kind"),
+])
+def test_a_bad_model_zip_is_refused_with_a_message(data, message):
+    from fmcore.checkpoints import load_checkpoint_zip
+
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint_zip(data)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated():
+    from fmcore.checkpoints import load_checkpoint_zip
+
+    data = _zip({"a.pt": b"\0" * (25 * 2**20), "a.json": b"{}"})  # deflates to little
+    import zipfile
+
+    compressed = io.BytesIO()
+    with zipfile.ZipFile(compressed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.pt", b"\0" * (25 * 2**20))
+        archive.writestr("a.json", b"{}")
+    assert len(compressed.getvalue()) < 100_000 < len(data)
+    with pytest.raises(CheckpointError, match="too large"):
+        load_checkpoint_zip(compressed.getvalue())
+
+
+def test_a_pickle_payload_inside_a_zip_is_refused_without_running(tmp_path):
+    from fmcore.checkpoints import checkpoint_zip, export_manifest, load_checkpoint_zip
+
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    good = checkpoint_zip(model(1), export_manifest(model(1)))
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        manifest = json.loads(archive.read("model.json"))
+    payload = pickle.dumps(Evil())
+    manifest["sha256"] = hashlib.sha256(payload).hexdigest()
+    bad = _zip({"model.pt": payload, "model.json": json.dumps(manifest).encode()})
+    with pytest.raises(CheckpointError):
+        load_checkpoint_zip(bad)
+    assert not marker.exists()

@@ -138,3 +138,29 @@ def test_masked_series_figure_splits_seen_and_hidden_values():
     assert list(fig.data[2].y)[0] == -3.0  # the second series is shifted down by 3
     assert len(fig.layout.shapes) == 2 and fig.layout.shapes[0].x0 == 1.5
     assert [t.showlegend for t in fig.data] == [True, True, False, False]
+
+
+def test_figure_rows_give_every_point_and_cell_as_plain_text():
+    fig = plots.accuracy_curve_figure({"<b>mine</b>": [0.1, 0.5, 0.9], "fresh": [0.2, 0.3]},
+                                      title="t")
+    rows = plots.figure_rows(fig)
+    assert rows[:3] == [{"series": "<b>mine</b>", "x": i, "y": y}
+                        for i, y in enumerate([0.1, 0.5, 0.9])]
+    assert len(rows) == 5 and rows[-1] == {"series": "fresh", "x": 1, "y": 0.3}
+    heat = go.Figure(go.Heatmap(z=[[1, 2], [3, 4]], x=["a", "b"], y=["r", "s"], name="h"))
+    assert plots.figure_rows(heat)[1] == {"series": "h", "row": "r", "column": "b", "value": 2}
+
+
+def test_prompting_figures_are_labelled_and_safe():
+    fig = plots.accuracy_curve_figure({"a": [0.0, 1.0]}, title="Accuracy", marker=1,
+                                      marker_label="<i>yours</i>", chance=0.2, large=True)
+    assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text == "accuracy (exact answer)"
+    assert "&lt;i&gt;" in fig.layout.annotations[-1].text
+    from types import SimpleNamespace
+
+    probs = torch.tensor([0.1, 0.7, 0.2])
+    steps = [SimpleNamespace(text="7", token=1, probability=0.7, probs=probs),
+             SimpleNamespace(text="\n", token=2, probability=0.2, probs=probs)]
+    fig = plots.answer_steps_figure(steps, ["a", "7", "\n"], top=2)
+    assert len(fig.data) == 2 and list(fig.data[1].x) == ["7", "↵ newline"]
+    assert fig.data[0].marker.color[0] == plots.OKABE_ITO["vermillion"]  # the written one

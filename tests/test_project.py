@@ -91,3 +91,16 @@ def test_browser_tests_skip_locally_but_fail_in_ci_without_chromium(monkeypatch)
     monkeypatch.setattr(conftest, "IN_CI", True)
     with pytest.raises(pytest.fail.Exception, match="cannot run under CI=true"):
         conftest._need_browser()
+
+
+def test_no_user_text_is_ever_rendered_as_html():
+    """Streamlit renders Markdown without raw HTML unless told otherwise: nothing tells it.
+    The two st.html calls write fixed CSS (classroom mode) or CSS built from known widget
+    keys only (hidden controls of a lesson link)."""
+    root = Path(__file__).parents[1]
+    sources = [p for d in ("lessons", "ui", "app.py") for p in
+               ((root / d).rglob("*.py") if (root / d).is_dir() else [root / d])]
+    text = {p.name: p.read_text() for p in sources}
+    assert not [n for n, t in text.items() if "unsafe_allow_html" in t]
+    assert sorted(n for n, t in text.items() if "st.html(" in t) == ["links.py", "sidebar.py"]
+    assert "if k in known]" in text["links.py"]  # a link's hide list is filtered to known keys

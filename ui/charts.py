@@ -1,9 +1,16 @@
-"""Showing fmcore figures in a page."""
+"""Showing fmcore figures in a page: the chart, and under it a table view of its numbers with
+a CSV download (for screen readers, for checking a number, for a spreadsheet)."""
 
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+
+from fmcore.plots import figure_rows
+from ui import state
 
 # The toolbar's camera button saves a PNG at twice the size, sharp enough for slides.
 PLOTLY_CONFIG = {
@@ -12,10 +19,22 @@ PLOTLY_CONFIG = {
 }
 
 
-def plot(figure: go.Figure, key: str) -> None:
-    """Draw ``figure`` as fmcore.plots styled it.
+def plot(figure: go.Figure, key: str, table: bool = True) -> None:
+    """Draw ``figure`` as fmcore.plots styled it, with a table view under it (not in
+    classroom mode, which keeps the projected page to the charts).
 
     ``theme=None``: Streamlit's own Plotly theme would override the figure's fonts (classroom
     mode's large type) and its colour-blind-safe palette.
     """
     st.plotly_chart(figure, key=key, theme=None, config=PLOTLY_CONFIG)
+    if table and not state.classroom():
+        rows = figure_rows(figure)
+        if rows:
+            title = re.sub(r"<[^>]+>", " ", str(figure.layout.title.text or "chart")).strip()
+            with st.expander("Table view of this chart", icon=":material/table:"):
+                frame = pd.DataFrame(rows)
+                st.dataframe(frame, hide_index=True, width="stretch", height=240)
+                st.download_button("Download CSV", lambda: frame.to_csv(index=False).encode(),
+                                   file_name=re.sub(r"\W+", "_", title)[:60].strip("_") + ".csv",
+                                   mime="text/csv", key=f"btn_csv_{key}",
+                                   icon=":material/download:")

@@ -72,6 +72,12 @@ LESSONS: tuple[PageInfo, ...] = (
         ":material/thermostat:",
         "Language models",
     ),
+    PageInfo(
+        "lessons/prompting.py",
+        "Few-shot prompting",
+        ":material/quiz:",
+        "Prompting",
+    ),
 )
 
 # Sections in course order; a section appears in the navigation only when it has a lesson.

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import state
+from ui import model_files, state
 from ui.widgets import init_state
 
-# Streamlit sizes text in rem, so a larger root font scales the whole page for a projector.
+# Streamlit sizes text in rem, so a larger root font scales the whole page for a projector;
+# pure black text and heavier strokes survive a washed-out projector image.
 CLASSROOM_CSS = """
 <style>
 html { font-size: 22px; }
 [data-testid="stSidebar"] { min-width: 360px; }
+[data-testid="stAppViewContainer"], [data-testid="stSidebar"] { color: #000; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { color: #000;
+  font-weight: 500; }
+[data-testid="stCode"] pre { border: 2px solid #000; }
 </style>
 """
 
@@ -32,7 +37,9 @@ def render_sidebar() -> None:
         st.toggle(
             "Classroom mode",
             key=state.CLASSROOM_KEY,
-            help="Large type for a projector; technical detail is hidden.",
+            help="Presenter mode for a projector: large type, high contrast, technical detail "
+            "and table views hidden.",
         )
+    model_files.box()
     if state.classroom():
         st.html(CLASSROOM_CSS)

@@ -21,10 +21,12 @@ def keep_widget_state() -> None:
 
     Streamlit forgets the state of widgets that are not drawn in a run; writing a key back
     marks it as the session's own. Buttons hold no value to keep (their keys start 'btn_'),
-    and file uploaders refuse it (their keys start 'upload_').
+    and file uploaders and data editors refuse it (their keys start 'upload_' and 'editor_';
+    a data editor's edits are kept by its page instead).
     """
     for key in list(st.session_state.keys()):
-        if isinstance(key, str) and not key.startswith(("btn_", "upload_", "FormSubmitter")):
+        if isinstance(key, str) and not key.startswith(("btn_", "upload_", "editor_",
+                                                              "FormSubmitter")):
             try:
                 st.session_state[key] = st.session_state[key]
             except Exception:  # a widget type that refuses assignment

@@ -25,3 +25,11 @@ def no_nan(value):
     if isinstance(value, list):
         return all(no_nan(v) for v in value)
     return value not in ("NaN", "Infinity", "-Infinity")
+
+
+def frame(at, column):
+    """The first st.dataframe of the page with this column (chart table views have others)."""
+    for element in at.dataframe:
+        if column in element.value.columns:
+            return element.value
+    raise AssertionError(f"no table with a column {column!r}")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.app.helpers import figures
+from tests.app.helpers import figures, frame
 
 PAGE = "lessons/adaptation.py"
 
@@ -56,7 +56,7 @@ def test_a_small_grid_fills_the_chart_and_the_table(ad):
     chart = figures(ad)["Label efficiency: test accuracy against labelled examples"]
     assert {t["name"] for t in chart["data"]} == {"SimCLR (shipped), probe",
                                                    "SimCLR (shipped), finetune"}
-    table = ad.dataframe[0].value
+    table = frame(ad, "labels per class")
     assert list(table["labels per class"]) == [1, 1]
 
 
@@ -85,4 +85,4 @@ def test_a_stopped_grid_keeps_its_finished_cells(ad):
     assert not ad.exception
     assert ad.session_state["ad_grid"].status == "stopped"
     assert any("Stopped at step 1 of 4" in i.value for i in ad.info)
-    assert list(ad.dataframe[0].value["test accuracy"]) == [0.3]
+    assert list(frame(ad, "test accuracy")["test accuracy"]) == [0.3]

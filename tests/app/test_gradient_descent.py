@@ -97,10 +97,10 @@ def test_seed_changes_the_data(gd):
 
 
 def test_classroom_mode_hides_detail_and_enlarges_type(gd):
-    assert gd.expander
+    assert gd.main.expander
     small = figure(gd, "Loss along the path")["layout"]["font"]["size"]
     gd.toggle(key="classroom").set_value(True).run()
-    assert not gd.expander
+    assert not gd.main.expander
     assert figure(gd, "Loss along the path")["layout"]["font"]["size"] > small
 
 

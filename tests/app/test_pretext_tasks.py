@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.app.helpers import figures
+from tests.app.helpers import figures, frame
 
 PAGE = "lessons/pretext_tasks.py"
 
@@ -28,7 +28,7 @@ def test_every_domain_shows_pseudolabels(pp, domain):
     pp.selectbox(key="pp_domain").set_value(domain).run()
     assert not pp.exception and not pp.error
     if domain == "text":
-        rows = pp.dataframe[0].value
+        rows = frame(pp, "x′ → z")
         assert "_" in rows["x′ → z"][0] and "hidden" in rows["x′ → z"][0]
     else:
         chart = figures(pp)["Masked time steps: predict the hidden values"]
@@ -37,9 +37,9 @@ def test_every_domain_shows_pseudolabels(pp, domain):
 
 def test_new_examples_change_the_gallery(pp):
     pp.selectbox(key="pp_domain").set_value("text").run()
-    before = list(pp.dataframe[0].value["x"])
+    before = list(frame(pp, "x′ → z")["x"])
     pp.button(key="btn_pp_new").click().run()
-    assert list(pp.dataframe[0].value["x"]) != before
+    assert list(frame(pp, "x′ → z")["x"]) != before
 
 
 def test_a_short_run_transfers_and_offers_h(pp):

@@ -25,7 +25,7 @@ def test_each_page_opens_from_the_navigation(tab, server_url, info):
     tab.get_by_test_id("stSidebarNav").get_by_role("link", name=info.title).click()
     settle(tab)
     if info is not HOME:
-        tab.wait_for_url(re.compile(re.escape(info.path.split("/")[1][:-3]) + "$"))
+        tab.wait_for_url(re.compile(re.escape(info.path.split("/")[1][:-3]) + r"(\?.*)?$"))
     assert tab.get_by_test_id("stException").count() == 0
     assert screenshot(tab, info.path.split("/")[1][:-3]).stat().st_size > 10_000
 
@@ -157,3 +157,28 @@ def test_language_model_surprise_map(tab, server_url):
     tab.get_by_text(re.compile(r"^Chain rule: −log p\(text\) = ")).wait_for()
     assert tab.get_by_test_id("stException").count() == 0
     screenshot(tab, "language_model")
+
+
+def test_prompting_builds_a_prompt_in_the_browser(tab, server_url):
+    tab.goto(f"{server_url}/prompting")
+    settle(tab)
+    prompt = tab.get_by_test_id("stCode").first
+    assert prompt.inner_text().rstrip().endswith("Q: 15 ~ 2 = ? A:")
+    # Type a new test question, then edit the first example's a in the table (a canvas grid:
+    # select the cell, type to start editing, Enter to commit).
+    box = tab.get_by_label("Test question: a")
+    box.fill("40")
+    box.press("Enter")
+    tab.get_by_text(re.compile(r"Q: 40 ~ 2 = \? A:")).first.wait_for()
+    grid = tab.get_by_test_id("stDataFrameResizable").first.bounding_box()
+    # column "a" is the second of four; row 1 sits under the header row (35 px each)
+    tab.mouse.click(grid["x"] + grid["width"] * 3 / 8, grid["y"] + 35 + 17)
+    tab.keyboard.type("12")
+    tab.keyboard.press("Enter")
+    tab.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stCode]')]"
+        ".some(e => e.innerText.startsWith('⊥Q: 12 ~'))")
+    settle(tab)
+    assert tab.get_by_test_id("stException").count() == 0
+    assert "ex=12" in tab.url  # the link now shares the edited prompt
+    screenshot(tab, "prompting")

@@ -1,0 +1,102 @@
+"""Lesson links: every page's main settings round-trip through the URL (validated)."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP
+from ui import links
+
+# page -> (a link's parameters, the settings they must give)
+GOOD = {
+    "lessons/gradient_descent.py": ({"gd_dataset": "house_prices", "gd_sgd": "true",
+                                     "gd_steps": "25"},
+                                    {"gd_dataset": "house_prices", "gd_sgd": True,
+                                     "gd_steps": 25}),
+    "lessons/pretext_tasks.py": ({"pp_domain": "timeseries", "pp_steps": "300"},
+                                 {"pp_domain": "timeseries", "pp_steps": 300}),
+    "lessons/simclr_loss.py": ({"cl_b": "4", "cl_method": "nt_xent", "cl_models": "random"},
+                               {"cl_b": 4, "cl_method": "nt_xent", "cl_models": "random"}),
+    "lessons/pretraining.py": ({"pt_steps": "50", "pt_tau": "0.5", "pt_loss": "notes"},
+                               {"pt_steps": 50, "pt_tau": 0.5, "pt_loss": "notes"}),
+    "lessons/adaptation.py": ({"ad_shots": "50", "ad_method": "finetune"},
+                              {"ad_shots": 50, "ad_method": "finetune"}),
+    "lessons/language_model.py": ({"lm_text": "anna sees my fox.", "lm_steps": "300"},
+                                  {"lm_text": "anna sees my fox.", "lm_steps": 300}),
+    "lessons/temperature.py": ({"tp_tau": "0.5", "tp_top_k": "3", "tp_prompt": "the "},
+                               {"tp_tau": 0.5, "tp_top_k": 3, "tp_prompt": "the "}),
+}
+
+
+def opened(page, params):
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("page", list(GOOD))
+def test_a_link_opens_the_lesson_with_its_settings_and_the_url_follows(page):
+    params, expected = GOOD[page]
+    at = opened(page, params)
+    for key, value in expected.items():
+        assert at.session_state[key] == value
+    for key, value in params.items():  # the address bar holds them, as the link wrote them
+        assert at.query_params[key] == value
+    assert not [w for w in at.warning if "link" in w.value]
+    box = [c.value for c in at.sidebar.code]
+    assert box and all(f"{k}=" in box[0] for k in params)  # the share box's link
+
+
+@pytest.mark.parametrize("page, params, message", [
+    ("lessons/gradient_descent.py", {"gd_steps": "1e309"}, "not a whole number"),
+    ("lessons/gradient_descent.py", {"gd_alpha": "nan"}, "is not one of"),
+    ("lessons/pretraining.py", {"pt_tau": "inf"}, "finite"),
+    ("lessons/pretraining.py", {"pt_strength": "-1"}, "between"),
+    ("lessons/simclr_loss.py", {"cl_b": "100000"}, "between 2 and"),
+    ("lessons/language_model.py", {"lm_steps": "-5"}, "is not one of"),
+    ("lessons/temperature.py", {"tp_top_p": "NaN"}, "finite"),
+    ("lessons/temperature.py", {"tp_prompt": "x" * 3000}, "too long"),
+])
+def test_a_bad_value_in_a_link_is_refused_with_a_message(page, params, message):
+    at = opened(page, params)
+    warnings = [w.value for w in at.warning if "From the link" in w.value]
+    assert len(warnings) == 1 and message in warnings[0], warnings
+    key = next(iter(params))
+    assert at.query_params[key] != params[key]  # the URL now shows the value in use
+
+
+def test_a_link_can_hide_controls_and_their_values_still_apply():
+    at = opened("lessons/temperature.py", {"tp_tau": "0", "hide": "tp_tau,tp_top_p,nope"})
+    assert at.session_state["tp_tau"] == 0.0
+    assert at.query_params["hide"] == "tp_tau,tp_top_p"  # unknown keys dropped
+    css = " ".join(h.proto.body for h in at.get("html"))
+    assert ".st-key-tp_tau, .st-key-tp_top_p {display: none}" in css
+
+
+def test_the_link_is_applied_once_so_the_widgets_win_afterwards():
+    at = opened("lessons/gradient_descent.py", {"gd_steps": "25"})
+    at.button(key="btn_gd_step").click().run()
+    assert at.session_state["gd_steps"] == 26
+    assert at.query_params["gd_steps"] == "26"
+
+
+@pytest.mark.parametrize("raw, kind, expected", [
+    ("3", "int", 3), ("3.0", "int", 3), ("true", "bool", True), ("0", "bool", False),
+    ("0.25", "float", 0.25), ("abc", "text", "abc"),
+])
+def test_parse_reads_each_kind(raw, kind, expected):
+    setting = links.Setting("k", "K", kind, low=0, high=10)
+    assert links.parse(setting, raw) == expected
+
+
+@pytest.mark.parametrize("raw, kind", [
+    ("3.5", "int"), ("11", "int"), ("-inf", "float"), ("1e309", "float"), ("maybe", "bool"),
+    ("x" * 11, "text"), ("", "int"),
+])
+def test_parse_refuses_bad_values(raw, kind):
+    from fmcore.errors import FMError
+
+    with pytest.raises(FMError):
+        links.parse(links.Setting("k", "K", kind, low=0, high=10), raw)

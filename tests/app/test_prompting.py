@@ -1,0 +1,173 @@
+"""The few-shot prompting lesson through AppTest."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.helpers import figure, frame, no_nan
+from ui.prompt_table import apply_edits
+
+PAGE = "lessons/prompting.py"
+FILE = str(Path(__file__).parents[2] / PAGE)
+
+
+@pytest.fixture
+def pr(app):
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def alone(**params):
+    """The page run on its own, opened from a link with these query parameters."""
+    at = AppTest.from_file(FILE, default_timeout=90)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def prompt_of(at):
+    return at.code[0].value
+
+
+def curve(at):
+    return figure(at, "Accuracy against the number of examples")
+
+
+def test_opens_with_a_prompt_the_answer_and_the_curve(pr):
+    text = prompt_of(pr)
+    assert text.startswith("⊥Q: ") and text.endswith("Q: 15 ~ 2 = ? A: ")
+    assert text.count("\n") == 3  # three examples, then the query
+    assert [m.value for m in pr.metric][0] == "17"  # 15 + 2, learnt from the examples
+    assert any("Right" in s.value for s in pr.success)
+    latex = " ".join(x.value for x in pr.get("latex"))
+    assert "(14.13" in latex and "(14.5)" in latex and "(14.1)" in latex
+    fig = curve(pr)
+    fresh, mine = fig["data"][0]["y"], fig["data"][1]["y"]
+    assert len(fresh) == 9 and len(mine) == 4 and no_nan(fig)
+    assert fresh[0] < 0.5 < 0.9 <= min(fresh[4:])  # examples are what make it right
+    assert mine[-1] > mine[0]
+    steps = figure(pr, "The next-character distribution")
+    assert len(steps["data"]) == 3  # "1", "7" and the newline
+
+
+def test_more_examples_change_the_prompt_and_the_curve(pr):
+    before, marker = prompt_of(pr), curve(pr)["layout"]["shapes"]
+    pr.number_input(key="ic_k").set_value(5).run()
+    pr.button(key="btn_ic_fresh").click().run()
+    after = prompt_of(pr)
+    assert after != before and after.count("\n") == 5
+    assert len(curve(pr)["data"][1]["y"]) == 6
+    assert curve(pr)["layout"]["shapes"] != marker
+    assert pr.query_params["ex"].count(";") == 4  # the link holds the five examples
+
+
+def test_table_edits_are_applied_and_read_in_their_order():
+    rows = [{"order": 1, "a": "1", "b": "2", "answer": "3"},
+            {"order": 2, "a": "4", "b": "4", "answer": "8"},
+            {"order": 3, "a": "7", "b": "1", "answer": "8"}]
+    edited = {"edited_rows": {0: {"order": 10}, "2": {"answer": "9"}}, "deleted_rows": [1],
+              "added_rows": [{"order": 5, "a": "4", "b": "5", "answer": "9"},
+                             {"a": "6", "b": "6", "answer": "12"}]}
+    out = apply_edits(rows, edited)
+    assert [(r["a"], r["answer"]) for r in out] == [("7", "9"), ("4", "9"), ("1", "3"),
+                                                     ("6", "12")]
+    assert apply_edits(rows, None) == rows and rows[0]["order"] == 1  # the input is kept
+
+
+def test_surprise_me_hides_the_operation_until_revealed(pr):
+    pr.selectbox(key="ic_op").set_value("surprise me").run()
+    secret = pr.session_state["ic_secret"]
+    page = " ".join(m.value for m in pr.markdown) + " ".join(s.value for s in pr.success)
+    assert secret not in " ".join(s.value for s in pr.success)
+    assert "the hidden operation" in curve(pr)["layout"]["title"]["text"]
+    pr.button(key="btn_ic_reveal").click().run()
+    assert any(secret in s.value for s in pr.success)
+    assert secret in curve(pr)["layout"]["title"]["text"]
+    assert page
+
+
+def test_a_mislabelled_example_is_flagged_and_its_curve_marked(pr):
+    pr.button(key="btn_ic_mislabel").click().run()
+    pr.button(key="btn_ic_wrong").click().run()
+    assert any("disagrees with add" in w.value for w in pr.warning)
+    wrong = figure(pr, "Does the model follow wrong labels?")
+    assert len(wrong["data"][0]["y"]) == 9 and wrong["layout"]["shapes"]
+    ys = wrong["data"][0]["y"]
+    assert ys[0] > ys[-1]
+
+
+def test_zero_shot_box_answers_an_explicit_question(pr):
+    pr.selectbox(key="ic_z_op").set_value("max").run()
+    pr.text_input(key="ic_z_a").input("23").run()
+    pr.text_input(key="ic_z_b").input("71").run()
+    codes = [c.value for c in pr.code]
+    assert any(c == "⊥Q: 23 max 71 = ? A: 71" for c in codes), codes
+    assert any("explicit: **71**" in m.value and "right" in m.value for m in pr.markdown)
+
+
+def test_the_linear_head_is_compared_with_the_prompt(pr):
+    pr.button(key="btn_ic_head").click().run()
+    table = frame(pr, "method")
+    methods = list(table["method"])
+    assert methods[0] == "in-context, your prompt" and "linear head, your 3 examples" in methods
+    assert "linear head, 512 fresh examples" in methods
+    acc = dict(zip(table["method"], table["accuracy"], strict=True))
+    assert acc["in-context, your prompt"] >= 0.9 > acc["linear head, your 3 examples"]
+
+
+def test_a_shared_link_opens_with_its_examples():
+    at = alone(op="max", ex="2,3,3;9,4,9;50,51,51", q="15,2")
+    assert not at.exception
+    assert prompt_of(at) == ("⊥Q: 2 ~ 3 = ? A: 3\nQ: 9 ~ 4 = ? A: 9\nQ: 50 ~ 51 = ? A: 51\n"
+                             "Q: 15 ~ 2 = ? A: ")
+    assert at.session_state["ic_op"] == "max"
+    assert [m.value for m in at.metric][0] == "15"
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"op": "max", "ex": "2,x,3"}, "not"),
+    ({"op": "times", "ex": "2,3,6"}, "unknown operation"),
+    ({"op": "add", "ex": "2,300,302"}, "between 0 and 99"),
+    ({"op": "add", "q": "1"}, "two numbers"),
+])
+def test_a_bad_link_is_reported_and_the_default_prompt_kept(params, message):
+    at = alone(**params)
+    assert not at.exception
+    assert any(message in w.value for w in at.warning), [w.value for w in at.warning]
+    assert prompt_of(at).endswith("Q: 15 ~ 2 = ? A: ")
+
+
+def test_bad_cells_and_a_bad_query_get_messages_and_the_table_is_kept(pr):
+    rows = [dict(r) for r in pr.session_state["ic_rows"]]
+    rows[0]["a"], rows[1]["b"] = "1€", "123"
+    pr.session_state["ic_rows"] = rows
+    pr.text_input(key="ic_qa").input("").run()
+    errors = [e.value for e in pr.error]
+    assert any("Example 1: a" in e and "'€'" in e for e in errors), errors
+    assert any("Example 2: b is 123" in e for e in errors)
+    assert any("test question's a is empty" in e for e in errors)
+    assert pr.session_state["ic_rows"] == rows and not pr.exception
+
+
+def test_too_many_examples_for_the_context_are_refused_with_advice():
+    ex = ";".join(f"{10 + i},{20 + i},{30 + 2 * i}" for i in range(16))
+    at = alone(op="add", ex=ex)
+    assert not at.exception
+    assert any("keep at most" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.session_state["ic_rows"][15]["a"] == "25"  # the prompt built is kept
+
+
+def test_a_template_with_unknown_characters_is_refused(pr):
+    pr.text_input(key="ic_template").input("Frage: {a} {op} {b} = ? A: ").run()
+    assert any("does not know" in e.value and "'F'" in e.value for e in pr.error)
+    pr.text_input(key="ic_template").input("Q: {a} {op} {b} = ? A: {").run()
+    assert any("unmatched braces" in e.value for e in pr.error)
+    assert not pr.exception
+
+
+def test_all_operations_are_scored_on_request(pr):
+    pr.button(key="btn_ic_all").click().run()
+    fig = figure(pr, "Accuracy against k, every operation")
+    assert len(fig["data"]) == 12 and no_nan(fig)
