@@ -15,7 +15,7 @@ def test_navigation_lists_every_page(tab, server_url):
     for info in all_pages():
         assert nav.get_by_role("link", name=info.title).is_visible()
     for section in {p.section for p in LESSONS}:
-        assert nav.get_by_text(section).is_visible()
+        assert nav.get_by_text(section, exact=True).is_visible()
 
 
 @pytest.mark.parametrize("info", all_pages(), ids=lambda p: p.path)
