@@ -60,7 +60,7 @@ from fmcore.data.icl_tasks import (
 from fmcore.errors import SettingError
 from fmcore.lm.model import MAX_CONTEXT, GPTConfig, TinyGPT, make_gpt
 from fmcore.lm.tokenizer import PAD, CharTokenizer
-from fmcore.optim import PRECISIONS, decay_groups, take_step, warmup_cosine
+from fmcore.optim import PRECISIONS, take_step, warmup_cosine
 from fmcore.prompts import (
     DEFAULT_TEMPLATE,
     PromptTemplate,
@@ -566,9 +566,7 @@ def train_icl(
 def _loop(config, tok, model, fixed, g) -> Iterator[Event]:
     n_ops, per = len(config.operations), config.eval_tasks
     batches = {e: encode_tasks(t, tok, config.context) for e, t in fixed.items()}
-    optimizer = torch.optim.AdamW(
-        decay_groups(model, config.weight_decay), lr=config.learning_rate, betas=(0.9, 0.99)
-    )
+    optimizer = optim.adamw(model, config.learning_rate, config.weight_decay)
     parameters = list(model.parameters())
     start, train_seconds, recent = time.perf_counter(), 0.0, []
 

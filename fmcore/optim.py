@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["PRECISIONS", "autocast", "decay_groups", "uses_bfloat16", "warmup_cosine"]
+__all__ = ["PRECISIONS", "adamw", "autocast", "decay_groups", "uses_bfloat16", "warmup_cosine"]
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 
@@ -38,6 +38,14 @@ def decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     decay = [p for p in model.parameters() if p.ndim > 1]
     rest = [p for p in model.parameters() if p.ndim <= 1]
     return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+
+
+def adamw(model: nn.Module, learning_rate: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW over :func:`decay_groups`, beta2 = 0.99 (nanoGPT's setting for small models on
+    small batches): the optimiser of the language-model loops."""
+    return torch.optim.AdamW(
+        decay_groups(model, weight_decay), lr=learning_rate, betas=(0.9, 0.99)
+    )
 
 
 def uses_bfloat16(precision: str) -> bool:

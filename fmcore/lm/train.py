@@ -47,7 +47,7 @@ from fmcore.lm.generate import generate_text
 from fmcore.lm.model import MAX_CONTEXT, GPTConfig, TinyGPT, make_gpt
 from fmcore.lm.sampling import MAX_TEMPERATURE
 from fmcore.lm.tokenizer import BEGIN, MAX_CORPUS_CHARS, UNKNOWN, CharTokenizer
-from fmcore.optim import PRECISIONS, decay_groups, take_step, warmup_cosine
+from fmcore.optim import PRECISIONS, take_step, warmup_cosine
 from fmcore.validate import bounded_int, finite_float
 
 __all__ = [
@@ -300,8 +300,7 @@ def _learning_rate(config: LMConfig, step: int) -> float:
 def _optimizer(config: LMConfig, model: TinyGPT) -> torch.optim.Optimizer:
     # Weight decay on weight matrices and embeddings (2-D), not on biases and LayerNorms;
     # beta2 = 0.99: small models on small batches (nanoGPT's character-level setting)
-    groups = decay_groups(model, config.weight_decay)
-    return torch.optim.AdamW(groups, lr=config.learning_rate, betas=(0.9, 0.99))
+    return optim.adamw(model, config.learning_rate, config.weight_decay)
 
 
 def _encode_text(
