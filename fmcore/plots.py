@@ -747,7 +747,9 @@ def accuracy_curve_figure(
                       annotation_text="a blind guess", annotation_position="top right")
     if marker is not None:
         fig.add_vline(x=marker, line={"color": OKABE_ITO["black"], "dash": "dot", "width": 2},
-                      annotation_text=html.escape(marker_label), annotation_position="top left")
+                      annotation_text=html.escape(marker_label),
+                      # accuracy rises with k, so the bottom right of the line is free
+                      annotation_position="bottom right")
     _style(fig, title, x_title, "accuracy (exact answer)", large)
     fig.update_layout(height=420, showlegend=True, yaxis={"range": [-0.03, 1.03],
                                                           "tickformat": ".0%"})
@@ -777,8 +779,9 @@ def answer_steps_figure(steps, labels: Sequence[str], *, top: int = 6, large: bo
                    for j in idx.tolist()]
         fig.add_trace(go.Bar(x=names, y=p.tolist(), marker={"color": colours}, showlegend=False,
                              hovertemplate="“%{x}”: %{y:.3f}<extra></extra>"), row=1, col=i + 1)
-    _style(fig, "The next-character distribution at each character of the answer "
-           "(vermillion: the character written)", "", "p(next character)", large)
+    # short: the chart sits in half a page, where a long title is cut off
+    _style(fig, "The next-character distribution (vermillion: written)", "",
+           "p(next character)", large)
     fig.update_layout(height=340, yaxis={"range": [0, 1.05]})
     fig.update_xaxes(type="category")
     return fig

@@ -164,17 +164,27 @@ def test_prompting_builds_a_prompt_in_the_browser(tab, server_url):
     settle(tab)
     prompt = tab.get_by_test_id("stCode").first
     assert prompt.inner_text().rstrip().endswith("Q: 15 ~ 2 = ? A:")
-    # Type a new test question, then edit the first example's a in the table (a canvas grid:
-    # select the cell, type to start editing, Enter to commit).
+    # Type a new test question, then edit the first example's a in the table.
     box = tab.get_by_label("Test question: a")
     box.fill("40")
     box.press("Enter")
     tab.get_by_text(re.compile(r"Q: 40 ~ 2 = \? A:")).first.wait_for()
+    settle(tab)
     grid = tab.get_by_test_id("stDataFrameResizable").first.bounding_box()
-    # column "a" is the second of four; row 1 sits under the header row (35 px each)
+    # Column "a" is the second of four; row 1 sits under the header row (35 px each).
+    # Select the cell, press Enter to open its editor (a textarea over the canvas grid),
+    # type into it and press Enter to commit.
     tab.mouse.click(grid["x"] + grid["width"] * 3 / 8, grid["y"] + 35 + 17)
-    tab.keyboard.type("12")
-    tab.keyboard.press("Enter")
+    editor = tab.locator("textarea.gdg-input")
+    for _ in range(3):  # a click that lands while the grid redraws only focuses it
+        tab.keyboard.press("Enter")
+        try:
+            editor.wait_for(timeout=3_000)
+            break
+        except Exception:
+            tab.mouse.click(grid["x"] + grid["width"] * 3 / 8, grid["y"] + 35 + 17)
+    editor.fill("12")
+    editor.press("Enter")
     tab.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=stCode]')]"
         ".some(e => e.innerText.startsWith('⊥Q: 12 ~'))")
