@@ -35,7 +35,7 @@ init_state({"ic_op": "add", "ic_secret": "add", "ic_revealed": False, "ic_k": 3,
             "ic_rows": [], "ic_version": 0, "ic_round": 0, "ic_qa": "15", "ic_qb": "2",
             "ic_template": "Q: {a} {op} {b} = ? A: ", "ic_z_op": "add", "ic_z_a": "23",
             "ic_z_b": "45", "ic_head": None, "ic_wrong": None, "ic_all": None,
-            "ic_link_error": None})
+            "ic_link_error": None, "ic_tau": 0.0, "ic_draw": 0})
 large = state.classroom()
 st.title("Few-shot prompting and in-context learning")
 st.markdown("**Can a model learn a task from a few examples in its prompt, without changing a "
@@ -115,12 +115,21 @@ st.markdown(f"**The prompt, exactly as the model reads it** ({len(prompt) + 1} o
 st.code(shown(prompt), language=None)
 
 st.header("2. The model's answer")
-answer = decode_answer(model, tokenizer, prompt)
+d1, d2 = columns([3, 1], large)
+tau = d1.slider("Decoding temperature τ (0 = greedy)", 0.0, 2.0, step=0.1, key="ic_tau",
+                help="0 writes the most likely character each time (the τ → 0 limit of "
+                     "Eq. 14.13); above 0 each character is drawn from the softmax at τ.")
+if tau > 0 and d2.button("Draw again", key="btn_ic_draw", icon=":material/casino:"):
+    ss.ic_draw += 1
+# the draw is reproducible: the sidebar seed plus how many times "Draw again" was pressed
+answer = decode_answer(model, tokenizer, prompt, state.generator(ss.ic_draw), tau)
 truth = task.query.answer
 wrong = [i + 1 for i, e in enumerate(examples) if e.answer != op(e.a, e.b)]
 a1, a2 = columns([1, 2], large)
 a1.metric("The model writes", answer.text.rstrip("\n") or "(nothing)",
-          help="Greedy decoding: the most likely character each time, until the newline.")
+          help=("Greedy decoding: the most likely character each time" if tau == 0 else
+                f"Sampled at τ = {tau:g}: each character drawn at random") + ", until the "
+          "newline (at most six characters).")
 a1.metric("Probability of this answer", f"{answer.probability:.1%}",
           help="The product of each character's probability (chain rule, Eq. 14.5).")
 named = "" if table.secret() else f" {op.name} ({op.describe}) gives {truth}."

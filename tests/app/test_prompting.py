@@ -52,6 +52,27 @@ def test_opens_with_a_prompt_the_answer_and_the_curve(pr):
     assert len(steps["data"]) == 3  # "1", "7" and the newline
 
 
+def test_a_temperature_above_zero_samples_the_answer_reproducibly(pr):
+    # no examples: the model can only guess the operation, so a hot temperature spreads
+    # its answers, and "Draw again" draws another
+    pr.number_input(key="ic_k").set_value(0).run()
+    pr.button(key="btn_ic_fresh").click().run()
+    greedy = pr.metric[0].value
+    pr.slider(key="ic_tau").set_value(2.0).run()
+    assert not pr.exception
+    drawn = [pr.metric[0].value]
+    for _ in range(6):
+        pr.button(key="btn_ic_draw").click().run()
+        drawn.append(pr.metric[0].value)
+    assert len(set(drawn)) > 1  # sampling, not the argmax
+    assert "Sampled at τ = 2" in pr.metric[0].help
+    again = pr.session_state["ic_draw"]
+    pr.run()
+    assert pr.metric[0].value == drawn[-1] and pr.session_state["ic_draw"] == again  # same seed, same draw
+    pr.slider(key="ic_tau").set_value(0.0).run()
+    assert pr.metric[0].value == greedy
+
+
 def test_more_examples_change_the_prompt_and_the_curve(pr):
     before, marker = prompt_of(pr), curve(pr)["layout"]["shapes"]
     pr.number_input(key="ic_k").set_value(5).run()
