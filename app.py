@@ -4,6 +4,9 @@ It only builds the navigation and the shared sidebar; each lesson is a file in `
 imported when a student opens it (so the home page starts without importing torch).
 """
 
+import os
+import time
+
 import streamlit as st
 
 from ui.pages import HOME, sections
@@ -13,6 +16,7 @@ from ui.widgets import keep_widget_state
 # No page_icon: a Material icon as favicon is fetched from the internet, and the app stays
 # offline (rule 12).
 st.set_page_config(page_title="Foundation models lab", layout="wide")
+started = time.perf_counter()
 
 
 def _page(info, default=False):
@@ -25,4 +29,11 @@ navigation = st.navigation(
 )
 keep_widget_state()
 render_sidebar()
-navigation.run()
+try:
+    navigation.run()
+finally:
+    # FMLAB_RUN_LOG=path: one line per script run (page, seconds), so bench/load.py can tell
+    # the server's share of a slider's latency from the browsers' (see the README).
+    if log := os.environ.get("FMLAB_RUN_LOG"):
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{navigation.url_path or 'home'} {time.perf_counter() - started:.4f}\n")

@@ -38,13 +38,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, app: str = "app.py", wait: bool = True) -> subprocess.Popen:
-    """``streamlit run app`` on 127.0.0.1:port in its own process group (healthy on return)."""
+def start_server(port: int, app: str = "app.py", wait: bool = True,
+                 log: Path | None = None) -> subprocess.Popen:
+    """``streamlit run app`` on 127.0.0.1:port in its own process group (healthy on return);
+    its output goes to ``log`` if given (tracebacks included), else nowhere."""
+    out = subprocess.DEVNULL if log is None else open(log, "ab")  # noqa: SIM115 (the child owns it)
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
     )
     if wait:
         wait_healthy(port, process)

@@ -28,6 +28,9 @@ Playwright's async API.
   showed the limiter's "... ahead of you" message.
 - Memory: the summed VmRSS of the server's process group (it runs in its own session),
   sampled every 0.25 s: the peak, and with all N sessions still open and idle at the end.
+- The server's share: the server runs with ``FMLAB_RUN_LOG`` set, so app.py logs how long
+  each script run took; the slider lesson's runs give "srv p95", a latency without the
+  browsers that share this machine.
 - Nothing lost: no lost move, no Python-side error in any session, and no
   ``[data-testid=stException]`` on any page at the end.
 
@@ -56,6 +59,7 @@ import os
 import random
 import re
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +80,7 @@ SLIDER = "Learning rate α"
 # Button names, whatever Material icon text precedes them
 TRAIN, STOP = re.compile(r"(^|\s)Train$"), re.compile(r"(^|\s)Stop$")
 GOAL_SESSIONS = 30
+SLIDER_PAGE = "gradient_descent"  # the page slider sessions use (its url path)
 GOAL_P95_MS = 300
 GOAL_RSS_MIB = 1024
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -221,7 +226,7 @@ async def until(page, predicate: str, arg, timeout_s: float) -> float | None:
 async def open_session(session: Session, url: str, args) -> None:
     page = session.page
     timeout_ms = int(args.open_timeout * 1000)
-    path = "pretraining" if session.trainer else "gradient_descent"
+    path = "pretraining" if session.trainer else SLIDER_PAGE
     await page.goto(f"{url}/{path}", timeout=timeout_ms)
     await settle(page, timeout_ms)
     if session.trainer:
@@ -325,14 +330,17 @@ async def train(session: Session, args, deadline: float, sliders_done: asyncio.E
 async def run_level(browser, n: int, args, train_every: int | None) -> dict:
     """N sessions on a fresh server; trainers every ``train_every``-th (None: none)."""
     os.environ["FMLAB_MAX_TRAININGS"] = str(args.max_trainings)  # the server inherits it
+    run_log = Path(tempfile.mkdtemp(prefix="fmlab-load-")) / "runs.txt"
+    os.environ["FMLAB_RUN_LOG"] = str(run_log)  # app.py: one line per script run
     port = free_port()
-    process = start_server(port)
+    server_log = run_log.with_name("server.log")
+    process = start_server(port, log=server_log)
     url = f"http://127.0.0.1:{port}"
     stop_sampling, peak = asyncio.Event(), [0.0]
     sampler = asyncio.create_task(sample_rss(process.pid, peak, stop_sampling))
     sessions = [Session(i, train_every is not None and (i + 1) % train_every == 0,
                         random.Random(args.seed * 100_003 + n * 101 + i)) for i in range(n)]
-    contexts = []
+    contexts, opened_runs = [], 0
     t_start = time.perf_counter()
     try:
         for session in sessions:
@@ -346,6 +354,7 @@ async def run_level(browser, n: int, args, train_every: int | None) -> dict:
             if isinstance(result, BaseException):
                 session.errors.append(f"open: {type(result).__name__}: {result}"[:300])
         t_opened = time.perf_counter()
+        opened_runs = run_log.stat().st_size if run_log.exists() else 0  # page opens: not moves
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + args.budget
@@ -375,8 +384,12 @@ async def run_level(browser, n: int, args, train_every: int | None) -> dict:
         for session in sessions:
             if session.page is not None:
                 try:
-                    session.exceptions = await session.page.locator(
-                        "[data-testid='stException']").count()
+                    shown = session.page.locator("[data-testid='stException']")
+                    session.exceptions = await shown.count()
+                    for i in range(session.exceptions):  # what went wrong, for the report
+                        text = await shown.nth(i).inner_text()
+                        session.errors.append(f"stException on {session.page.url}: "
+                                              f"{' '.join(text.split())}"[:400])
                 except Exception as error:
                     session.errors.append(f"exception count: {error}"[:300])
     finally:
@@ -389,7 +402,11 @@ async def run_level(browser, n: int, args, train_every: int | None) -> dict:
                 pass
         stop_server(process)
 
+    if server_log.exists() and "Traceback" in (text := server_log.read_text("utf-8", "replace")):
+        print(f"  [N={n}] the server logged errors:\n{text[text.index('Traceback'):][:3000]}",
+              file=sys.stderr)
     latencies = [x for s in sessions for x in s.latencies_ms]
+    server = server_runs(run_log, SLIDER_PAGE, opened_runs)
     wall = [x for s in sessions for x in s.wall_ms]
     errors = [f"session {s.index}: {e}" for s in sessions for e in s.errors]
     lost = sum(s.timeouts for s in sessions) + sum(
@@ -411,6 +428,9 @@ async def run_level(browser, n: int, args, train_every: int | None) -> dict:
         "p95_ms": rounded(percentile(latencies, 95)),
         "max_ms": rounded(max(latencies, default=None)),
         "wall_p95_ms": rounded(percentile(wall, 95)),
+        "server_runs": len(server),
+        "server_p50_ms": rounded(percentile(server, 50)),
+        "server_p95_ms": rounded(percentile(server, 95)),
         "trainings_started": sum(s.started for s in sessions),
         "trainings_completed": sum(s.completed for s in sessions),
         "trainings_seen_queued": sum(s.queued for s in sessions),
@@ -422,9 +442,21 @@ async def run_level(browser, n: int, args, train_every: int | None) -> dict:
         "open_s": round(t_opened - t_start, 1),
         "act_s": round(t_acted - t_opened, 1),
     }
-    for line in errors[:10]:
+    shown = [e for e in errors if "stException" in e][:10]  # the rarest first
+    for line in shown + [e for e in errors if e not in shown][: 10 - len(shown) + 5]:
         print(f"  [N={n}] {line}", file=sys.stderr)
     return level
+
+
+def server_runs(log: Path, page: str, skip_bytes: int) -> list[float]:
+    """The server's own time for each script run of ``page`` (ms) logged after the first
+    ``skip_bytes`` (the page opens) of app.py's FMLAB_RUN_LOG: the part of a slider's
+    latency that no browser on this machine adds."""
+    if not log.exists():
+        return []
+    text = log.read_bytes()[skip_bytes:].decode("utf-8")
+    rows = (line.split() for line in text.splitlines())
+    return [1e3 * float(sec) for name, sec in rows if name == page]
 
 
 def rounded(x: float | None) -> float | None:
@@ -460,7 +492,7 @@ def report(baseline: dict, levels: list[dict], args, train_every: int) -> None:
         return "-" if x is None else str(x)
 
     head = (f"{'N':>4}{'slid':>5}{'train':>6}{'moves':>7}{'lost':>5}{'p50 ms':>8}"
-            f"{'p95 ms':>8}{'x base':>8}{'trainings s/c/q':>17}{'RSS peak':>10}"
+            f"{'p95 ms':>8}{'x base':>8}{'srv p95':>8}{'trainings s/c/q':>17}{'RSS peak':>10}"
             f"{'RSS idle':>10}{'exc':>5}{'open s':>8}{'act s':>7}")
     print(head)
     for lv in [dict(baseline, p95_vs_baseline=1.0)] + levels:
@@ -468,13 +500,15 @@ def report(baseline: dict, levels: list[dict], args, train_every: int) -> None:
                      f"{lv['trainings_seen_queued']}")
         print(f"{lv['sessions']:>4}{lv['slider_sessions']:>5}{lv['trainer_sessions']:>6}"
               f"{lv['moves_measured']:>7}{lv['moves_lost']:>5}{cell(lv['p50_ms']):>8}"
-              f"{cell(lv['p95_ms']):>8}{cell(lv['p95_vs_baseline']):>8}{trainings:>17}"
+              f"{cell(lv['p95_ms']):>8}{cell(lv['p95_vs_baseline']):>8}"
+              f"{cell(lv['server_p95_ms']):>8}{trainings:>17}"
               f"{lv['rss_peak_mib']:>9}M{lv['rss_idle_mib']:>9}M"
               f"{lv['exceptions_on_pages']:>5}{lv['open_s']:>8}{lv['act_s']:>7}")
     print(f"  first row: the baseline (1 session, no training). Latency: α keypress to the "
           f"descent path redrawn, on the page's clock; {args.presses} presses per slider "
           f"session after {args.warmup} warm-up, think-time {args.think_ms[0]:.0f}-"
-          f"{args.think_ms[1]:.0f} ms.")
+          f"{args.think_ms[1]:.0f} ms. srv p95: the server's own script run of the lesson "
+          f"(app.py's FMLAB_RUN_LOG), without the browsers that share this machine.")
     who = f"every {train_every}-th session" if train_every else "none"
     print(f"  trainers: {who}, shortest run, s/c/q = trainings "
           f"started / completed within {args.budget:.0f} s / seen queued; at most "
@@ -499,6 +533,7 @@ def report(baseline: dict, levels: list[dict], args, train_every: int) -> None:
         "presses": args.presses,
         "baseline_p50_ms": baseline["p50_ms"],
         "baseline_p95_ms": baseline["p95_ms"],
+        "baseline_server_p95_ms": baseline["server_p95_ms"],
         "baseline_moves_lost": baseline["moves_lost"],
         "baseline_rss_idle_mib": baseline["rss_idle_mib"],
         "levels": levels,

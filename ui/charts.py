@@ -28,13 +28,23 @@ def plot(figure: go.Figure, key: str, table: bool = True) -> None:
     """
     st.plotly_chart(figure, key=key, theme=None, config=PLOTLY_CONFIG)
     if table and not state.classroom():
-        rows = figure_rows(figure)
-        if rows:
-            title = re.sub(r"<[^>]+>", " ", str(figure.layout.title.text or "chart")).strip()
-            with st.expander("Table view of this chart", icon=":material/table:"):
+        # The table is built only while its expander is open (opening it reruns the page):
+        # a contour's table has thousands of rows, and every slider move would pay for it.
+        title = re.sub(r"<[^>]+>", " ", str(figure.layout.title.text or "chart")).strip()
+        with st.expander("Table view of this chart", icon=":material/table:",
+                         key=table_key(key), on_change="rerun") as view:
+            rows = figure_rows(figure) if view.open else []
+            if rows:
                 frame = pd.DataFrame(rows)
                 st.dataframe(frame, hide_index=True, width="stretch", height=240)
                 st.download_button("Download CSV", lambda: frame.to_csv(index=False).encode(),
                                    file_name=re.sub(r"\W+", "_", title)[:60].strip("_") + ".csv",
                                    mime="text/csv", key=f"btn_csv_{key}",
                                    icon=":material/download:")
+            elif view.open:
+                st.caption("This chart has no numbers to list.")
+
+
+def table_key(key: str) -> str:
+    """The session-state key of the table view under the chart ``key`` (True: open)."""
+    return f"tbl_{key}"

@@ -215,8 +215,9 @@ class CausalSelfAttention(nn.Module):
 
     The heads' outputs are concatenated and mixed by the output projection W_o. Dividing by
     sqrt(d) keeps the scores near unit variance, so the softmax does not saturate at
-    initialisation. Written out with matrix products (no fused attention kernel), so the
-    steps can be read one by one.
+    initialisation. Written out with matrix products, so the steps can be read one by one;
+    only generation (``fused=True``, from :meth:`TinyGPT.step`) hands the same computation
+    to PyTorch's fused kernel, where the per-token cost matters more than reading it.
     """
 
     def __init__(self, width: int, heads: int, alibi: bool = False) -> None:
@@ -224,6 +225,7 @@ class CausalSelfAttention(nn.Module):
         self.heads = heads
         self.head_dim = width // heads
         self.alibi = alibi
+        self._slopes: torch.Tensor | None = None
 
         self.query = nn.Linear(width, width, **_META)  # W_q of all heads side by side
         self.key = nn.Linear(width, width, **_META)  # W_k
@@ -236,7 +238,10 @@ class CausalSelfAttention(nn.Module):
         look near to heads that see far back. Fixed numbers, not parameters (None: off)."""
         if not self.alibi:
             return None
-        return torch.tensor([2.0 ** (-8.0 * (i + 1) / self.heads) for i in range(self.heads)])
+        if self._slopes is None:  # made once: a plain attribute, not a buffer (not saved)
+            self._slopes = torch.tensor([2.0 ** (-8.0 * (i + 1) / self.heads)
+                                         for i in range(self.heads)])
+        return self._slopes
 
     def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, C) -> (B, H, T, d_head): each head gets its own slice of the channels."""
@@ -247,12 +252,15 @@ class CausalSelfAttention(nn.Module):
         self,
         h: torch.Tensor,
         past: tuple[torch.Tensor, torch.Tensor] | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        fused: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Attention of the T_new positions in ``h`` (B, T_new, C) over themselves and the
         ``past`` keys and values (each (B, H, T_past, d_head), or None).
 
         Returns the output (B, T_new, C), all keys and values so far (B, H, T_past + T_new,
         d_head) for the cache, and the attention weights (B, H, T_new, T_past + T_new).
+        ``fused``: compute the same thing with PyTorch's fused kernel and return no weights
+        (None): for generation, where nobody looks at them and each step counts.
         """
         B, T_new, C = h.shape
         q = self._split_heads(self.query(h))  # (B, H, T_new, d)
@@ -263,6 +271,10 @@ class CausalSelfAttention(nn.Module):
             v = torch.cat([past[1], v], dim=2)  # (B, H, T_all, d)
         T_all = k.shape[2]
         T_past = T_all - T_new
+        if fused:
+            bias = self._bias(T_new, T_all, h.device)  # the mask and ALiBi as one added term
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)  # (B, H, T_new, d)
+            return self.out(y.transpose(1, 2).reshape(B, T_new, C)), k, v, None
 
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, H, T_new, T_all)
         if self.slopes is not None:  # ALiBi: - m_h * (distance from s back to r)
@@ -278,6 +290,22 @@ class CausalSelfAttention(nn.Module):
         y = weights @ v  # (B, H, T_new, d): weighted sum of the values
         y = y.transpose(1, 2).reshape(B, T_new, C)  # (B, T_new, C): heads side by side
         return self.out(y), k, v, weights
+
+    def _bias(self, T_new: int, T_all: int, device: torch.device) -> torch.Tensor | None:
+        """What the written-out path does to the scores, as one additive term for the fused
+        kernel: -inf where the causal mask forbids, minus ALiBi's m_h * distance: (H, T_new,
+        T_all), or None when there is nothing to add (one new position sees every earlier
+        one, and no ALiBi)."""
+        T_past = T_all - T_new
+        if T_new == 1 and not self.alibi:
+            return None
+        allowed = torch.ones(T_new, T_all, dtype=torch.bool, device=device).tril(T_past)
+        bias = torch.zeros(T_new, T_all, device=device).masked_fill(~allowed, float("-inf"))
+        if self.alibi:
+            s_pos = torch.arange(T_past, T_all, device=device)[:, None]  # (T_new, 1)
+            distance = (s_pos - torch.arange(T_all, device=device)).clamp(min=0)  # (T_new, T_all)
+            bias = bias - self.slopes.to(device)[:, None, None] * distance  # (H, T_new, T_all)
+        return bias
 
 
 class MLP(nn.Module):
@@ -308,9 +336,11 @@ class Block(nn.Module):
         h: torch.Tensor,
         past: tuple[torch.Tensor, torch.Tensor] | None,
         generator: torch.Generator | None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(B, T_new, C) -> (B, T_new, C), plus the keys, values and attention weights."""
-        a, k, v, weights = self.attention(self.ln_attention(h), past)
+        fused: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(B, T_new, C) -> (B, T_new, C), plus the keys, values and attention weights
+        (None if ``fused``, see CausalSelfAttention)."""
+        a, k, v, weights = self.attention(self.ln_attention(h), past, fused)
         h = h + _dropout(a, self.dropout, generator)  # (B, T_new, C)
         h = h + _dropout(self.mlp(self.ln_mlp(h)), self.dropout, generator)  # (B, T_new, C)
         return h, k, v, weights
@@ -397,9 +427,11 @@ class TinyGPT(nn.Module):
         ids: torch.Tensor,
         cache: KVCache | None,
         generator: torch.Generator | None,
-    ) -> tuple[torch.Tensor, KVCache, list[torch.Tensor], torch.Tensor]:
-        """Logits of the new positions, the extended cache, each layer's attention and the
-        representations c (B, T_new, C) the logits are read from."""
+        fused: bool = False,
+    ) -> tuple[torch.Tensor, KVCache, list[torch.Tensor | None], torch.Tensor]:
+        """Logits of the new positions, the extended cache, each layer's attention (None
+        with ``fused`` attention) and the representations c (B, T_new, C) the logits are
+        read from."""
         if cache is not None and not isinstance(cache, KVCache):
             raise SettingError(f"cache must be a KVCache or None, got {type(cache).__name__}.")
         past_length = 0 if cache is None else cache.length
@@ -425,7 +457,7 @@ class TinyGPT(nn.Module):
         keys, values, attention = [], [], []
         for i, block in enumerate(self.blocks):
             past = None if cache is None else (cache.keys[i], cache.values[i])
-            h, k, v, weights = block(h, past, generator)  # (B, T, C)
+            h, k, v, weights = block(h, past, generator, fused)  # (B, T, C)
             keys.append(k)
             values.append(v)
             attention.append(weights)
@@ -457,9 +489,11 @@ class TinyGPT(nn.Module):
 
         ``step(ids[:, :n])`` then ``step(ids[:, n:], cache)`` gives the same logits as
         ``forward(ids)``, computing each position once: how generation (Eq. 14.9-14.16)
-        reads one new token per step without recomputing the prefix.
+        reads one new token per step without recomputing the prefix. Attention runs in
+        PyTorch's fused kernel here (the same numbers up to rounding; no weights to return),
+        since generation calls this once per token.
         """
-        logits, new_cache, _, _ = self._run(ids, cache, generator)
+        logits, new_cache, _, _ = self._run(ids, cache, generator, fused=True)
         return logits, new_cache
 
     @torch.no_grad()

@@ -4,6 +4,7 @@ import pytest
 
 from fmcore.descent import learning_rate_choices
 from tests.app.helpers import figure, no_nan
+from ui.charts import table_key
 
 PAGE = "lessons/gradient_descent.py"
 
@@ -109,3 +110,14 @@ def test_absurd_session_values_are_refused_in_the_core_not_by_a_traceback(gd):
     gd.run()
     assert not gd.exception
     assert any("number of steps" in e.value for e in gd.error)
+
+
+def test_a_chart_table_view_is_built_only_when_opened(gd):
+    # Closed (the default), the table view costs a slider move nothing: no table is sent.
+    assert not [d for d in gd.dataframe if "value" in d.value.columns]
+    gd.session_state[table_key("gd_landscape")] = True  # what opening the expander sets
+    gd.run()
+    table = next(d.value for d in gd.dataframe if "value" in d.value.columns)
+    assert {"series", "row", "column", "value", "x", "y"} <= set(table.columns)
+    assert table["value"].notna().sum() > 1000  # the contour's grid of l(θ), then the path
+    assert [b for b in gd.get("download_button") if b.label == "Download CSV"]

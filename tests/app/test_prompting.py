@@ -67,8 +67,8 @@ def test_a_temperature_above_zero_samples_the_answer_reproducibly(pr):
     assert len(set(drawn)) > 1  # sampling, not the argmax
     assert "Sampled at τ = 2" in pr.metric[0].help
     again = pr.session_state["ic_draw"]
-    pr.run()
-    assert pr.metric[0].value == drawn[-1] and pr.session_state["ic_draw"] == again  # same seed, same draw
+    pr.run()  # the same seed and the same number of draws: the same answer
+    assert pr.metric[0].value == drawn[-1] and pr.session_state["ic_draw"] == again
     pr.slider(key="ic_tau").set_value(0.0).run()
     assert pr.metric[0].value == greedy
 

@@ -55,6 +55,18 @@ def test_gradient_descent_slider_and_step(tab, server_url):
     screenshot(tab, "gradient_descent_after_step")
 
 
+def test_a_table_view_opens_under_a_chart(tab, server_url):
+    tab.goto(f"{server_url}/gradient_descent")
+    settle(tab)
+    view = tab.get_by_test_id("stExpander").filter(has_text="Table view of this chart").first
+    assert view.get_by_test_id("stDataFrame").count() == 0  # built only when opened
+    view.get_by_text("Table view of this chart").click()
+    view.get_by_test_id("stDataFrame").wait_for()
+    view.get_by_role("button", name="Download CSV").wait_for()
+    settle(tab)
+    assert tab.get_by_test_id("stException").count() == 0
+
+
 def test_gradient_descent_divergence_reads_as_a_message(tab, server_url):
     tab.goto(f"{server_url}/gradient_descent")
     settle(tab)
