@@ -16,7 +16,7 @@ from ui.widgets import keep_widget_state
 # No page_icon: a Material icon as favicon is fetched from the internet, and the app stays
 # offline (rule 12).
 st.set_page_config(page_title="Foundation models lab", layout="wide")
-started = time.perf_counter()
+started, started_cpu = time.perf_counter(), time.thread_time()
 
 
 def _page(info, default=False):
@@ -32,8 +32,10 @@ render_sidebar()
 try:
     navigation.run()
 finally:
-    # FMLAB_RUN_LOG=path: one line per script run (page, seconds), so bench/load.py can tell
-    # the server's share of a slider's latency from the browsers' (see the README).
+    # FMLAB_RUN_LOG=path: one line per script run (page, seconds of wall-clock time, seconds
+    # of this thread's CPU), so bench/load.py can tell the server's share of a slider's
+    # latency from the browsers' (see the README).
     if log := os.environ.get("FMLAB_RUN_LOG"):
         with open(log, "a", encoding="utf-8") as f:
-            f.write(f"{navigation.url_path or 'home'} {time.perf_counter() - started:.4f}\n")
+            f.write(f"{navigation.url_path or 'home'} {time.perf_counter() - started:.4f} "
+                    f"{time.thread_time() - started_cpu:.4f}\n")

@@ -29,8 +29,9 @@ Playwright's async API.
 - Memory: the summed VmRSS of the server's process group (it runs in its own session),
   sampled every 0.25 s: the peak, and with all N sessions still open and idle at the end.
 - The server's share: the server runs with ``FMLAB_RUN_LOG`` set, so app.py logs how long
-  each script run took; the slider lesson's runs give "srv p95", a latency without the
-  browsers that share this machine.
+  each script run took and how much CPU its thread used; the slider lesson's runs after
+  the page opens give "srv p95" (wall clock, still waiting for cores the browsers hold)
+  and "cpu p50" (what one move costs the server, whoever shares the machine).
 - Nothing lost: no lost move, no Python-side error in any session, and no
   ``[data-testid=stException]`` on any page at the end.
 
@@ -406,7 +407,7 @@ async def run_level(browser, n: int, args, train_every: int | None) -> dict:
         print(f"  [N={n}] the server logged errors:\n{text[text.index('Traceback'):][:3000]}",
               file=sys.stderr)
     latencies = [x for s in sessions for x in s.latencies_ms]
-    server = server_runs(run_log, SLIDER_PAGE, opened_runs)
+    server, server_cpu = server_runs(run_log, SLIDER_PAGE, opened_runs)
     wall = [x for s in sessions for x in s.wall_ms]
     errors = [f"session {s.index}: {e}" for s in sessions for e in s.errors]
     lost = sum(s.timeouts for s in sessions) + sum(
@@ -431,6 +432,8 @@ async def run_level(browser, n: int, args, train_every: int | None) -> dict:
         "server_runs": len(server),
         "server_p50_ms": rounded(percentile(server, 50)),
         "server_p95_ms": rounded(percentile(server, 95)),
+        "server_cpu_p50_ms": rounded(percentile(server_cpu, 50)),
+        "server_cpu_p95_ms": rounded(percentile(server_cpu, 95)),
         "trainings_started": sum(s.started for s in sessions),
         "trainings_completed": sum(s.completed for s in sessions),
         "trainings_seen_queued": sum(s.queued for s in sessions),
@@ -448,15 +451,17 @@ async def run_level(browser, n: int, args, train_every: int | None) -> dict:
     return level
 
 
-def server_runs(log: Path, page: str, skip_bytes: int) -> list[float]:
-    """The server's own time for each script run of ``page`` (ms) logged after the first
-    ``skip_bytes`` (the page opens) of app.py's FMLAB_RUN_LOG: the part of a slider's
-    latency that no browser on this machine adds."""
+def server_runs(log: Path, page: str, skip_bytes: int) -> tuple[list[float], list[float]]:
+    """The server's own wall-clock and CPU time (ms) of each script run of ``page`` logged
+    after the first ``skip_bytes`` (the page opens) of app.py's FMLAB_RUN_LOG. The wall
+    time still waits for cores the browsers hold; the CPU time is what one move costs the
+    server (its script thread), whoever shares the machine."""
     if not log.exists():
-        return []
+        return [], []
     text = log.read_bytes()[skip_bytes:].decode("utf-8")
-    rows = (line.split() for line in text.splitlines())
-    return [1e3 * float(sec) for name, sec in rows if name == page]
+    rows = [line.split() for line in text.splitlines()]
+    rows = [r for r in rows if r[0] == page]
+    return [1e3 * float(r[1]) for r in rows], [1e3 * float(r[2]) for r in rows]
 
 
 def rounded(x: float | None) -> float | None:
@@ -492,7 +497,8 @@ def report(baseline: dict, levels: list[dict], args, train_every: int) -> None:
         return "-" if x is None else str(x)
 
     head = (f"{'N':>4}{'slid':>5}{'train':>6}{'moves':>7}{'lost':>5}{'p50 ms':>8}"
-            f"{'p95 ms':>8}{'x base':>8}{'srv p95':>8}{'trainings s/c/q':>17}{'RSS peak':>10}"
+            f"{'p95 ms':>8}{'x base':>8}{'srv p95':>8}{'cpu p50':>8}{'trainings s/c/q':>17}"
+            f"{'RSS peak':>10}"
             f"{'RSS idle':>10}{'exc':>5}{'open s':>8}{'act s':>7}")
     print(head)
     for lv in [dict(baseline, p95_vs_baseline=1.0)] + levels:
@@ -501,14 +507,15 @@ def report(baseline: dict, levels: list[dict], args, train_every: int) -> None:
         print(f"{lv['sessions']:>4}{lv['slider_sessions']:>5}{lv['trainer_sessions']:>6}"
               f"{lv['moves_measured']:>7}{lv['moves_lost']:>5}{cell(lv['p50_ms']):>8}"
               f"{cell(lv['p95_ms']):>8}{cell(lv['p95_vs_baseline']):>8}"
-              f"{cell(lv['server_p95_ms']):>8}{trainings:>17}"
+              f"{cell(lv['server_p95_ms']):>8}{cell(lv['server_cpu_p50_ms']):>8}{trainings:>17}"
               f"{lv['rss_peak_mib']:>9}M{lv['rss_idle_mib']:>9}M"
               f"{lv['exceptions_on_pages']:>5}{lv['open_s']:>8}{lv['act_s']:>7}")
     print(f"  first row: the baseline (1 session, no training). Latency: α keypress to the "
           f"descent path redrawn, on the page's clock; {args.presses} presses per slider "
           f"session after {args.warmup} warm-up, think-time {args.think_ms[0]:.0f}-"
           f"{args.think_ms[1]:.0f} ms. srv p95: the server's own script run of the lesson "
-          f"(app.py's FMLAB_RUN_LOG), without the browsers that share this machine.")
+          f"(app.py's FMLAB_RUN_LOG), wall clock; cpu p50: the CPU time of that run's "
+          f"thread, what one move costs the server whoever shares the cores.")
     who = f"every {train_every}-th session" if train_every else "none"
     print(f"  trainers: {who}, shortest run, s/c/q = trainings "
           f"started / completed within {args.budget:.0f} s / seen queued; at most "
@@ -534,6 +541,7 @@ def report(baseline: dict, levels: list[dict], args, train_every: int) -> None:
         "baseline_p50_ms": baseline["p50_ms"],
         "baseline_p95_ms": baseline["p95_ms"],
         "baseline_server_p95_ms": baseline["server_p95_ms"],
+        "baseline_server_cpu_p50_ms": baseline["server_cpu_p50_ms"],
         "baseline_moves_lost": baseline["moves_lost"],
         "baseline_rss_idle_mib": baseline["rss_idle_mib"],
         "levels": levels,
