@@ -1,8 +1,9 @@
 """What every training loop of the lab shares: the learning-rate schedule, AdamW's two
-parameter groups, and the switch to a bfloat16 forward pass.
+parameter groups, the switch to a bfloat16 forward pass, and the check of those settings.
 
-Used by :mod:`fmcore.pretrain` (SimCLR, supervised), :mod:`fmcore.pretext` and
-:mod:`fmcore.lm.train`, so that the three loops a student reads follow one recipe.
+Used by :mod:`fmcore.pretrain` (SimCLR, supervised), :mod:`fmcore.pretext`,
+:mod:`fmcore.lm.train` and :mod:`fmcore.icl`, so that the loops a student reads follow one
+recipe.
 """
 
 from __future__ import annotations
@@ -12,7 +13,18 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["PRECISIONS", "adamw", "autocast", "decay_groups", "uses_bfloat16", "warmup_cosine"]
+from fmcore.errors import SettingError
+from fmcore.validate import bounded_int, finite_float
+
+__all__ = [
+    "PRECISIONS",
+    "adamw",
+    "autocast",
+    "check_recipe",
+    "decay_groups",
+    "uses_bfloat16",
+    "warmup_cosine",
+]
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 
@@ -46,6 +58,26 @@ def adamw(model: nn.Module, learning_rate: float, weight_decay: float) -> torch.
     return torch.optim.AdamW(
         decay_groups(model, weight_decay), lr=learning_rate, betas=(0.9, 0.99)
     )
+
+
+def check_recipe(config: object, max_batch: int, max_steps: int) -> None:
+    """Check, and store back as plain numbers, the settings of :func:`adamw` and
+    :func:`warmup_cosine` that a frozen config of a language-model loop carries (batch_size,
+    steps, learning_rate, warmup_steps, weight_decay, grad_clip, precision): SettingError
+    with the value's name for anything out of range."""
+    set_ = object.__setattr__  # the configs are frozen dataclasses
+    set_(config, "batch_size", bounded_int("batch size", config.batch_size, 1, max_batch))
+    set_(config, "steps", bounded_int("number of steps", config.steps, 1, max_steps))
+    set_(config, "learning_rate",
+         finite_float("learning rate", config.learning_rate, 1e-6, 1.0))
+    set_(config, "warmup_steps",
+         bounded_int("warm-up steps", config.warmup_steps, 0, max_steps))
+    set_(config, "weight_decay", finite_float("weight decay", config.weight_decay, 0.0, 1.0))
+    set_(config, "grad_clip", finite_float("gradient clipping", config.grad_clip, 0.0, 1e6))
+    if config.precision not in PRECISIONS:
+        raise SettingError(
+            f"precision must be one of {', '.join(PRECISIONS)}; got {config.precision!r}."
+        )
 
 
 def uses_bfloat16(precision: str) -> bool:

@@ -47,7 +47,7 @@ from fmcore.lm.generate import generate_text
 from fmcore.lm.model import MAX_CONTEXT, GPTConfig, TinyGPT, make_gpt
 from fmcore.lm.sampling import MAX_TEMPERATURE
 from fmcore.lm.tokenizer import BEGIN, MAX_CORPUS_CHARS, UNKNOWN, CharTokenizer
-from fmcore.optim import PRECISIONS, take_step, warmup_cosine
+from fmcore.optim import check_recipe, take_step, warmup_cosine
 from fmcore.validate import bounded_int, finite_float
 
 __all__ = [
@@ -122,16 +122,7 @@ class LMConfig:
         model = self.model_config(2)  # GPTConfig checks the sizes, width a multiple of heads
         for name in ("width", "layers", "heads", "dropout"):
             set_(self, name, getattr(model, name))
-        set_(self, "batch_size", bounded_int("batch size", self.batch_size, 1, MAX_BATCH))
-        set_(self, "steps", bounded_int("number of steps", self.steps, 1, MAX_STEPS))
-        set_(self, "learning_rate", finite_float("learning rate", self.learning_rate, 1e-6, 1.0))
-        set_(self, "warmup_steps", bounded_int("warm-up steps", self.warmup_steps, 0, MAX_STEPS))
-        set_(self, "weight_decay", finite_float("weight decay", self.weight_decay, 0.0, 1.0))
-        set_(self, "grad_clip", finite_float("gradient clipping", self.grad_clip, 0.0, 1e6))
-        if self.precision not in PRECISIONS:
-            raise SettingError(
-                f"precision must be one of {', '.join(PRECISIONS)}; got {self.precision!r}."
-            )
+        check_recipe(self, MAX_BATCH, MAX_STEPS)  # the optimiser's settings (fmcore.optim)
         set_(self, "eval_every", bounded_int("eval_every", self.eval_every, 0, MAX_STEPS))
         set_(
             self,
