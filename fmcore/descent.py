@@ -48,9 +48,9 @@ class DescentConfig:
 
     def validated(self, n_examples: int) -> DescentConfig:
         """A copy with every field checked; raises SettingError with a clear message."""
-        alpha = finite_float("The learning rate alpha", self.learning_rate, 0.0, MAX_LEARNING_RATE)
+        alpha = finite_float("The learning rate α", self.learning_rate, 0.0, MAX_LEARNING_RATE)
         if alpha <= 0:
-            raise SettingError("The learning rate alpha must be positive.")
+            raise SettingError("The learning rate α must be positive.")
         steps = bounded_int("The number of steps", self.steps, 0, MAX_STEPS)
         batch = self.batch_size
         if batch is not None:
@@ -198,11 +198,13 @@ def descend(
 def _divergence_message(
     t: int, start_loss: float, loss: float, config: DescentConfig, data: PointsData
 ) -> str:
-    reached = f"{loss:.3g}" if loss == loss and loss != float("inf") else "infinity"
+    # Shown to students as is: the symbol of the slides (α), and "1 step", not "1 steps".
+    reached = f"{loss:.3g}" if math.isfinite(loss) else "infinity"
+    steps = "1 step" if t == 1 else f"{t} steps"
     return (
-        f"Diverged: with alpha = {config.learning_rate:g} the loss grew from {start_loss:.3g} "
-        f"to {reached} in {t} steps, so the descent was stopped. Each step overshoots the "
-        f"valley by more than it gains. Try alpha below 2/L = {stable_learning_rate(data):.3g}."
+        f"Diverged: with α = {config.learning_rate:g} the loss grew from {start_loss:.3g} "
+        f"to {reached} in {steps}, so the descent was stopped. Each step overshoots the "
+        f"valley by more than it gains. Try α below 2/L = {stable_learning_rate(data):.3g}."
     )
 
 
@@ -244,6 +246,33 @@ def loss_grid(data: PointsData, resolution: int = 61) -> tuple[torch.Tensor, ...
     return t1, t2, total_loss(grid, data)  # losses: (G, G)
 
 
+@dataclass(frozen=True)
+class OrderRun:
+    """One curve of ``compare_orders``: the loss after each update, placed in epochs."""
+
+    epochs: torch.Tensor  # (S+1,): x of each loss, in passes over the K examples
+    losses: torch.Tensor  # (S+1,): l(theta_0) .. l(theta_S)
+    diverged: Diverged | None  # set when the loss blew up and the run was stopped
+
+    @property
+    def last_step(self) -> int:
+        """The last update kept: the run stopped here if it diverged."""
+        return len(self.losses) - 1
+
+    def outcome(self) -> str:
+        """How the run ended, in words: its final loss, or where it diverged and stopped.
+
+        A stopped run's last loss is no result: it is where the descent was cut off, often
+        at the start, so it is not given as a final loss that looks like the best."""
+        if self.diverged is None:
+            return f"final l = {float(self.losses[-1]):.4g}"
+        where = f"step {self.last_step}"
+        epoch = float(self.epochs[-1])
+        if epoch != self.last_step:  # SGD: several steps per epoch, say which epoch too
+            where += f" (epoch {epoch:.3g})"
+        return f"diverged, stopped at {where}"
+
+
 def compare_orders(
     data: PointsData,
     learning_rate: float,
@@ -251,20 +280,21 @@ def compare_orders(
     epochs: int,
     start: tuple[float, float],
     seed: int,
-) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+) -> dict[str, OrderRun]:
     """Loss curves of SGD visiting examples shuffled vs in stored order, and of full-batch GD.
 
-    The notes (remark at the end of the ICA section) say that when successive examples are
-    correlated, visiting them in a random order speeds up convergence. All three runs start at
-    ``start`` with the same alpha; the x-axis is in epochs (passes over the K examples), so
-    each curve has seen the same number of examples at the same x.
+    The lecture notes (a remark at the end of chapter 13, on ICA, just before chapter 14) say
+    that when successive examples are correlated, visiting them in a randomly shuffled order
+    sometimes speeds up the convergence of SGD. All three runs start at ``start`` with the
+    same alpha; the x-axis is in epochs (passes over the K examples), so each curve has seen
+    the same number of examples at the same x.
 
-    Returns {name: (epochs (S+1,), losses (S+1,))}; a diverged curve stops where it blew up.
+    Returns {name: OrderRun}; a diverged run stops where it blew up and says so.
     """
     epochs = bounded_int("The number of epochs", epochs, 1, 200)
     batch_size = bounded_int("The batch size", batch_size, 1, data.n)
     per_epoch = -(-data.n // batch_size)  # ceil(K / b) updates per epoch
-    curves = {}
+    runs = {}
     for name, batch, order, steps in (
         ("SGD, shuffled", batch_size, "shuffled", epochs * per_epoch),
         ("SGD, in order", batch_size, "in order", epochs * per_epoch),
@@ -275,8 +305,8 @@ def compare_orders(
         path = run_descent(data, config, generator)
         updates_per_epoch = 1 if batch is None else per_epoch
         x = torch.arange(len(path.losses), dtype=torch.float64) / updates_per_epoch
-        curves[name] = (x, path.losses)
-    return curves
+        runs[name] = OrderRun(x, path.losses, path.diverged)
+    return runs
 
 
 def learning_rate_choices() -> tuple[float, ...]:
@@ -286,5 +316,5 @@ def learning_rate_choices() -> tuple[float, ...]:
 
 def snap_learning_rate(value: float) -> float:
     """The choice of ``learning_rate_choices`` nearest to ``value`` on a log scale."""
-    value = finite_float("The learning rate alpha", value, 1e-12, MAX_LEARNING_RATE)
+    value = finite_float("The learning rate α", value, 1e-12, MAX_LEARNING_RATE)
     return min(learning_rate_choices(), key=lambda a: abs(math.log(a / value)))

@@ -8,7 +8,7 @@ scale, and takes ``large=True`` for classroom mode (bigger type for a projector)
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -61,6 +61,17 @@ def _style(fig: go.Figure, title: str, x_title: str, y_title: str, large: bool) 
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
     )
     return fig
+
+
+def _log_axis(fig: go.Figure, axis: str) -> None:
+    """Make the ``axis`` ("x" or "y") logarithmic, with every tick labelled by its full value.
+
+    By default Plotly labels the ticks between powers of ten with a bare digit ("2" at 20,
+    "5" at 0.5), which a student reads as the value; "complete" writes 20 and 0.5. Every
+    log axis of the lab is set here, so none is left with the bare digits.
+    """
+    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+    update(type="log", minorloglabels="complete")
 
 
 def _arrow(start: Sequence[float], end: Sequence[float]) -> dict:
@@ -235,11 +246,17 @@ def loss_curves_figure(
     y_title: str = "loss l(θ)",
     log_y: bool = True,
     y_range: tuple[float, float] | None = None,
+    x_range: tuple[float, float] | None = None,
+    stopped: Collection[str] = (),
     large: bool = False,
 ) -> go.Figure:
     """One line per named curve {name: (x, y)}, in palette order; log y-axis by default.
 
-    Curves of few points (evaluations) get markers, so a single point is still visible."""
+    Curves of few points (evaluations) get markers, so a single point is still visible.
+    The curves named in ``stopped`` were stopped early (a descent that diverged): each ends
+    in a cross labelled "diverged", so a run stopped at its first point is neither hidden
+    under the other lines nor mistaken for one that stayed there. ``x_range`` fixes the
+    x-axis (e.g. to the epochs asked for, which a stopped run never reaches)."""
     fig = go.Figure()
     for i, (name, (x, y)) in enumerate(curves.items()):
         fig.add_trace(
@@ -252,12 +269,26 @@ def loss_curves_figure(
                       "dash": ("solid", "dash", "dot")[i % 3]},  # not colour alone
             )
         )
+    ends = [(name, float(x[-1]), float(y[-1])) for name, (x, y) in curves.items()
+            if name in stopped and len(x)]
+    if ends:  # one trace: runs stopped at the same point share one label, not a blur of two
+        fig.add_trace(go.Scatter(
+            x=[e[1] for e in ends], y=[e[2] for e in ends], mode="markers+text",
+            text=["diverged"] * len(ends), textposition="top right",
+            cliponaxis=False,  # a run stopped at x = 0 sits on the axis: keep its label whole
+            name="diverged: the run was stopped here",
+            marker={"symbol": "x", "size": 14, "color": OKABE_ITO["black"]},
+            customdata=[html.escape(e[0]) for e in ends],
+            hovertemplate="%{customdata}: diverged, stopped here<extra></extra>",
+        ))
     _style(fig, title, x_title, y_title, large)
     fig.update_layout(height=380, showlegend=True)
     if log_y:
-        fig.update_yaxes(type="log")
+        _log_axis(fig, "y")
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
+    if x_range is not None:
+        fig.update_xaxes(range=list(x_range))
     return fig
 
 
@@ -400,6 +431,12 @@ def similarity_figure(
     return fig
 
 
+# Plotly markers for class names that are shapes it can draw (see scatter_2d_figure)
+SHAPE_SYMBOLS = {"circle": "circle", "square": "square", "triangle": "triangle-up",
+                 "star": "star", "plus": "cross", "arrow": "arrow-up", "bar": "diamond-wide",
+                 "hexagon": "hexagon"}
+
+
 def scatter_2d_figure(
     points: torch.Tensor,
     labels: torch.Tensor,
@@ -411,10 +448,13 @@ def scatter_2d_figure(
 ) -> go.Figure:
     """2-D coordinates (e.g. the PCA of a representation), one colour and marker per class.
 
-    Colours repeat the palette and markers cycle too, so classes stay apart without colour.
+    Colours repeat the palette and markers differ too, so classes stay apart without colour.
+    A class named after a shape Plotly can draw gets that marker (the Shapes dataset: a star
+    is a star); the others get markers that name no class (a heart is a diamond).
     """
-    symbols = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star",
-               "triangle-down", "pentagon", "hexagon")
+    neutral = iter(("diamond", "hourglass", "x", "pentagon", "triangle-down", "bowtie"))
+    symbols = [SHAPE_SYMBOLS.get(name) or next(neutral, "circle-open")
+               for name in class_names]
     fig = go.Figure()
     for k, name in enumerate(class_names):
         keep = (labels == k).nonzero().flatten().tolist()
@@ -423,7 +463,7 @@ def scatter_2d_figure(
         fig.add_trace(go.Scatter(
             x=[float(points[i, 0]) for i in keep], y=[float(points[i, 1]) for i in keep],
             mode="markers", name=name,
-            marker={"color": series_colour(k), "symbol": symbols[k % len(symbols)], "size": 8,
+            marker={"color": series_colour(k), "symbol": symbols[k], "size": 8,
                     "line": {"color": "black", "width": 0.5}},
             text=[hover[i] for i in keep] if hover else None,
             hovertemplate="%{text}<extra>" + name + "</extra>" if hover else None,
@@ -497,7 +537,7 @@ def label_efficiency_figure(
     _style(fig, f"Label efficiency: test {metric} against labelled examples",
            "labelled examples per class (n_task / 10, log scale)", f"test {metric}", large)
     fig.update_layout(height=480, showlegend=True)
-    fig.update_xaxes(type="log")
+    _log_axis(fig, "x")
     if metric == "accuracy":
         fig.update_yaxes(range=[0, 1])
     return fig
@@ -513,7 +553,7 @@ def adaptation_diagram(method: str) -> str:
     """
     frozen = method == "probe"
     encoder_fill = "#DDDDDD" if frozen else OKABE_ITO["orange"]
-    encoder_text = "φ_θ: θ = θ̂, frozen" if frozen else "φ_θ: θ starts at θ̂, trained"
+    encoder_text = "θ = θ̂, frozen" if frozen else "θ starts at θ̂, trained"
     return f"""
 digraph adaptation {{
   rankdir=LR; bgcolor="transparent"; nodesep=0.3;
@@ -521,9 +561,9 @@ digraph adaptation {{
         color="#333333", penwidth=1.4];
   edge [color="#333333", penwidth=1.4];
   x [label="image x", fillcolor="#FFFFFF"];
-  phi [label="{encoder_text}", fillcolor="{encoder_fill}"];
+  phi [label=<φ<SUB>θ</SUB>: {encoder_text}>, fillcolor="{encoder_fill}"];
   w [label="head w: new, random start, trained", fillcolor="{OKABE_ITO['orange']}"];
-  y [label="prediction wᵀφ_θ(x)", fillcolor="#FFFFFF"];
+  y [label=<prediction w<SUP>⊤</SUP>φ<SUB>θ</SUB>(x)>, fillcolor="#FFFFFF"];
   x -> phi -> w -> y;
 }}
 """
@@ -697,7 +737,8 @@ def running_loss_figure(chars: Sequence[str], nll: Sequence[float], *, large: bo
     x = list(range(1, len(nll) + 1))
     shown = [c if c.strip() else "␣" for c in chars]
     fig = go.Figure([
-        go.Bar(x=x, y=[float(v) for v in nll], name="−log p(xₜ | x₍<ₜ₎) of each character",
+        go.Bar(x=x, y=[float(v) for v in nll],
+               name="−log p(x<sub>t</sub> | x<sub>&lt;t</sub>) of each character",
                marker={"color": OKABE_ITO["sky"]}, customdata=shown,
                hovertemplate="t = %{x} “%{customdata}”: %{y:.2f} nats<extra></extra>"),
         go.Scatter(x=x, y=running, name="running sum = −log p(x₁…xₜ)", yaxis="y2",
@@ -769,7 +810,7 @@ def accuracy_curve_figure(
     fig.update_layout(height=420, showlegend=True, yaxis={"range": [-0.03, 1.03],
                                                           "tickformat": ".0%"})
     if log_x:
-        fig.update_xaxes(type="log")
+        _log_axis(fig, "x")
     elif x_values is None:
         fig.update_xaxes(dtick=1)
     return fig

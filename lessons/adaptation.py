@@ -59,7 +59,7 @@ def draw(run: runner.Run, final: bool = False) -> None:
     with left:
         plot(plots.loss_curves_figure({"training loss": ([e.step for e in steps],
                                                          [e.loss for e in steps])},
-                                      title="Downstream loss ℓ_task", x_title="step",
+                                      title="Downstream loss ℓ<sub>task</sub>", x_title="step",
                                       y_title="training loss", large=large), f"ad_loss_{tag}")
     with right:
         curves = {f"train ({n_task} labelled)": ([e.step for e in evals],
@@ -89,9 +89,9 @@ init_state({"ad_encoder": "SimCLR (shipped)", "ad_task": "class", "ad_shots": 10
             "ad_grid_repeats": 1})
 large = state.classroom()
 st.title("Adaptation: linear probe vs finetuning")
-st.markdown("**How many labelled examples does a pretrained encoder need?** Put a new head w "
-            "on φθ̂ and train it on n_task labelled images: with θ frozen (linear probe) or "
-            "trained too (finetuning).")
+st.markdown(r"**How many labelled examples does a pretrained encoder need?** Put a new head "
+            r"$w$ on $\phi_{\hat\theta}$ and train it on $n_{\text{task}}$ labelled images: "
+            "with θ frozen (linear probe) or trained too (finetuning).")
 st.info("Try this: train the **linear probe** of the shipped SimCLR encoder with 1 label per "
         "class, then the same with the **random** encoder. Then run the label-efficiency grid "
         "below and see where the curves meet.", icon=":material/lightbulb:")
@@ -129,9 +129,10 @@ except FMError as error:
     st.stop()
 n_task, metric = config.n_task, metric_name(config.task)
 st.latex(EQUATIONS[config.method])
-st.markdown(f"Here n_task = **{n_task}** ({config.shots} per class), "
-              f"ℓ_task = {'cross-entropy' if config.task == 'class' else 'squared error'}, "
-              f"scored by {metric} on {config.test_images} held-out images.")
+loss_name = "cross-entropy" if config.task == "class" else "squared error"
+st.markdown(rf"Here $n_{{\text{{task}}}}$ = **{n_task}** ({config.shots} per class), "
+            rf"$\ell_{{\text{{task}}}}$ = {loss_name}, scored by {metric} on "
+            f"{config.test_images} held-out images.")
 st.graphviz_chart(plots.adaptation_diagram(config.method), width="stretch")
 
 encoder = found[ss.ad_encoder][0]
@@ -152,9 +153,10 @@ if run is not None:
         st.caption(f"{start.trainable:,} parameters trained, {start.frozen:,} frozen.")
 
 st.header("Label efficiency")
-st.markdown("Accuracy against n_task for several encoders and both methods, repeated over "
-            "draws of the labelled images (error bars: one standard deviation). Zero-shot "
-            "(n_task = 0) leaves an image encoder nothing to name the classes with: chance.")
+st.markdown(r"Accuracy against $n_{\text{task}}$ for several encoders and both methods, "
+            "repeated over draws of the labelled images (error bars: one standard deviation). "
+            r"Zero-shot ($n_{\text{task}} = 0$) leaves an image encoder nothing to name the "
+            "classes with: chance.")
 g1, g2, g3 = columns(3, large)
 g1.multiselect("Encoders", list(found), key="ad_grid_inits")
 g2.multiselect("Labelled images per class", SHOTS[:-1], key="ad_grid_shots")
@@ -167,7 +169,8 @@ if st.button(f"Run the grid ({cells} runs)", key="btn_ad_grid", icon=":material/
     grid = runner.train(GRID, lambda: label_efficiency(chosen, grid_config, ss.ad_grid_shots,
                                                        repeats=ss.ad_grid_repeats,
                                                        seed=state.seed()),
-                        total_steps=cells, draw=draw_grid, label="Label-efficiency grid")
+                        total_steps=cells, draw=draw_grid, label="Label-efficiency grid",
+                        unit="run")
 else:
     grid = runner.current(GRID)
     if grid is not None:

@@ -132,22 +132,27 @@ plot(plots.points_figure(data.x, data.y, theta, kind=spec.kind,
 
 st.subheader("Shuffled or in order?")
 st.markdown("The examples are stored in a correlated order (all cats, then all dogs; houses "
-            "by size). The notes' remark at the end of the ICA section: with correlated "
-            "successive examples, SGD often converges faster on a randomly shuffled copy.")
+            "by size). The lecture notes remark on this at the end of chapter 13 (on ICA, just "
+            "before chapter 14): when successive examples are correlated, visiting them in a "
+            "random order sometimes makes SGD converge faster.")
 c1, c2 = st.columns(2)
 cmp_batch = c1.slider("Batch size for the comparison", 1, spec.n_examples, key="gd_cmp_batch")
 epochs = c2.slider("Epochs", 1, 30, key="gd_cmp_epochs")
 try:
-    curves = cached.order_comparison(key, seed, alpha, cmp_batch, epochs, config.start)
+    runs = cached.order_comparison(key, seed, alpha, cmp_batch, epochs, config.start)
 except FMError as error:
     st.error(str(error))
     st.stop()
+stopped = [name for name, run in runs.items() if run.diverged is not None]
 plot(plots.loss_curves_figure(
-    {k: (x.tolist(), y.tolist()) for k, (x, y) in curves.items()},
+    {name: (run.epochs.tolist(), run.losses.tolist()) for name, run in runs.items()},
     title=f"Same α = {alpha:g}, same start: shuffled vs in-order SGD",
-    x_title="epochs (passes over the K examples)", large=large), "gd_orders")
-finals = {name: float(y[-1]) for name, (_, y) in curves.items()}
-st.caption(" · ".join(f"{name}: final l = {value:.4g}" for name, value in finals.items()))
+    x_title="epochs (passes over the K examples)",
+    x_range=(-0.02 * epochs, 1.02 * epochs),  # the epochs asked for, even if a run stopped
+    stopped=stopped, large=large), "gd_orders")
+st.caption(" · ".join(f"{name}: {run.outcome()}" for name, run in runs.items())
+           + (". A run whose loss blew up is stopped (✕ on the chart): try a smaller α."
+              if stopped else ""))
 
 if not large:
     with st.expander("Numbers behind the picture"):

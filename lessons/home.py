@@ -12,12 +12,13 @@ from ui.pages import lesson_for_stage
 STAGES = (
     ("data", "Unlabeled data", "Images or text, no labels: x⁽¹⁾ … x⁽ⁿ⁾.",
      ":material/photo_library:"),
-    ("loss", "Pretraining loss", "A self-supervised L_pre(θ): contrast augmented views, or "
-     "predict the next token.", ":material/functions:"),
+    ("loss", "Pretraining loss", r"A self-supervised $L_{\text{pre}}(\theta)$: contrast "
+     "augmented views, or predict the next token.", ":material/functions:"),
     ("minimise", "Minimise it", "Gradient descent: θ ← θ − α∇L(θ).", ":material/trending_down:"),
-    ("model", "Pretrained model", "θ̂ and its representation φ_θ̂(x).", ":material/memory:"),
+    ("model", "Pretrained model", r"$\hat\theta$ and its representation $\phi_{\hat\theta}(x)$.",
+     ":material/memory:"),
     ("adapt", "Adaptation", "Linear probe, finetuning, zero-shot, in-context.", ":material/tune:"),
-    ("task", "Downstream task", "Few labels (n_task from 0 to 50) or none at all.",
+    ("task", "Downstream task", r"Few labels ($n_{\text{task}}$ from 0 to 50) or none at all.",
      ":material/flag:"),
 )
 
@@ -29,9 +30,9 @@ digraph paradigm {
         color="#333333", fillcolor="#FFFFFF", penwidth=1.4];
   edge [color="#333333", penwidth=1.4, fontname="Helvetica", fontsize=11];
   data  [label="Unlabeled data\\nx⁽¹⁾ … x⁽ⁿ⁾", fillcolor="#56B4E9"];
-  loss  [label="Pretraining loss\\nL_pre(θ)", fillcolor="#F0E442"];
-  model [label="Pretrained model\\nθ̂,  φ_θ̂(x)", fillcolor="#E69F00"];
-  probe [label="Linear probe\\nw⊤φ_θ̂(x), θ̂ fixed"];
+  loss  [label=<Pretraining loss<BR/>L<SUB>pre</SUB>(θ)>, fillcolor="#F0E442"];
+  model [label=<Pretrained model<BR/>θ̂,  φ<SUB>θ̂</SUB>(x)>, fillcolor="#E69F00"];
+  probe [label=<Linear probe<BR/>w<SUP>⊤</SUP>φ<SUB>θ̂</SUB>(x), θ̂ fixed>];
   fine  [label="Finetuning\\nw and θ from θ̂"];
   zero  [label="Zero-shot\\nask a question"];
   icl   [label="In-context\\nexamples in the prompt"];

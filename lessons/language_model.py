@@ -50,7 +50,8 @@ st.markdown("**How probable is a text?** By the chain rule, it is the product of
             "distribution per position, read after the begin token ⊥.")
 st.info("Try this: type a sentence the toy grammar could say (\"anna sees my fox.\"), then "
         "one it never would (\"fox my sees anna.\"): compare the colours and the total. Then train "
-        "a model below and watch the validation loss fall towards the dotted floor.",
+        "a model on the toy grammar below and watch the validation loss (dotted) fall towards "
+        "the floor, the grammar's true entropy rate.",
         icon=":material/lightbulb:")
 
 links.bind("language_model", [

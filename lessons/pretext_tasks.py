@@ -32,9 +32,10 @@ def draw(run: runner.Run, final: bool = False) -> None:
         charts.append(({"held out": (x, [e.pretext_accuracy for e in evals]),
                         "input-blind guess": (x, [e.guess_baseline for e in evals])},
                        "Pretext accuracy: predicting z", "accuracy", False, (0.0, 1.0)))
-    charts.append(({"h_θ* (pretrained)": (x, [e.transfer_accuracy for e in evals]),
-                    "random h_θ": (x, [e.random_accuracy for e in evals])},
-                   "Transfer: h_θ + a new head g_φ", "downstream accuracy", False, (0.0, 1.0)))
+    charts.append(({"h<sub>θ*</sub> (pretrained)": (x, [e.transfer_accuracy for e in evals]),
+                    "random h<sub>θ</sub>": (x, [e.random_accuracy for e in evals])},
+                   "Transfer: h<sub>θ</sub> + a new head g<sub>φ</sub>", "downstream accuracy",
+                   False, (0.0, 1.0)))
     for i, (column, (curves, title, y_title, log_y, y_range)) in enumerate(
             zip(columns(len(charts), large), charts, strict=True)):
         with column:
@@ -67,9 +68,11 @@ large = state.classroom()
 ss = st.session_state
 st.title("Paradigms and pretext tasks")
 st.markdown("**Where do labels come from when nobody labels the data?** Self-supervision "
-            "makes a pseudolabel z from the data x itself, trains k_γ(h_θ(·)) to predict it, "
-            "then keeps the feature extractor h_θ* for the task we care about.")
-st.info("Try this: train **rotation prediction** on images; watch the transferred h_θ* beat "
+            r"makes a pseudolabel $z$ from the data $x$ itself, trains "
+            r"$k_\gamma(h_\theta(\cdot))$ to predict it, then keeps the feature extractor "
+            r"$h_{\theta^*}$ for the task we care about.")
+st.info(r"Try this: train **rotation prediction** on images; watch the transferred $h_{\theta^*}$ "
+        "beat "
         "a random one on the shape classes. Then try **jigsaw**: it solves its puzzle well, "
         "yet transfers much less. Not every pseudolabel needs the meaning of the image.",
         icon=":material/lightbulb:")
@@ -98,7 +101,7 @@ except FMError as error:
     st.stop()
 gallery(ex)
 
-st.header("2. Pretrain k_γ(h_θ(·)) on the pseudolabels")
+st.header(r"2. Pretrain $k_\gamma(h_\theta(\cdot))$ on the pseudolabels")
 st.latex(r"\min_{\theta,\gamma}\ \frac{1}{n}\sum_{i=1}^{n}"
          r"\ell\big(z^{(i)},\, k_\gamma(h_\theta(x'^{(i)}))\big)"
          r"\qquad\text{(course slides, Figure 2)}")
@@ -110,8 +113,9 @@ try:
 except FMError as error:
     st.error(str(error))
     st.stop()
-st.caption(f"{config.n_unlabelled} unlabelled examples; every {config.eval_every} steps h_θ "
-           f"is frozen and a new head g_φ is fitted on {config.n_labelled_per_class} labelled "
+st.caption(f"{config.n_unlabelled} unlabelled examples; every {config.eval_every} steps "
+           rf"$h_\theta$ is frozen and a new head $g_\phi$ is fitted on "
+           f"{config.n_labelled_per_class} labelled "
            f"examples per class of the downstream task ({DOWNSTREAM[config.domain]}).")
 if st.button("Train", key="btn_pp_train", type="primary", icon=":material/play_arrow:"):
     run = runner.train(RUN, lambda: pretext.pretrain_pretext(config, state.generator()),
@@ -122,7 +126,7 @@ else:
     if run is not None:
         draw(run, final=True)
 
-st.header("3. Transfer h_θ* with a new head g_φ")
+st.header(r"3. Transfer $h_{\theta^*}$ with a new head $g_\phi$")
 if run is None:
     st.caption("Train first: the transfer is measured while it trains (the right-hand chart).")
 else:
@@ -130,11 +134,12 @@ else:
     evals = run.of_type(pretext.EvalEvent)
     if len(evals) > 1:
         last = evals[-1]
-        st.metric(f"Downstream accuracy with h_θ* (step {last.step})",
+        st.metric(rf"Downstream accuracy with $h_{{\theta^*}}$ (step {last.step})",
                   f"{last.transfer_accuracy:.3f}",
                   f"{last.transfer_accuracy - last.random_accuracy:+.3f} vs a random h_θ")
     h = run.result.h if run.result is not None else None
     if h is not None and run.step > 0 and config.domain == "images":
         models.offer(f"{TASK_TITLES[config.task]}, trained in this session", h,
                      f"h_θ* of {run.step} steps of {TASK_TITLES[config.task].lower()}")
-        st.caption("k_γ is dropped; h_θ* is now offered to the adaptation lesson.")
+        st.caption(r"$k_\gamma$ is dropped; $h_{\theta^*}$ is now offered to the adaptation "
+                   "lesson.")

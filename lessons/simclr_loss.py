@@ -6,7 +6,7 @@ from fmcore import plots
 from fmcore.augment import AugmentConfig
 from fmcore.contrastive import MAX_BATCH, same_class_negatives, to_pil
 from fmcore.errors import FMError
-from ui import cached, links, state
+from ui import cached, latex, links, state
 from ui.charts import plot
 from ui.uploads import IMAGE_TYPES, read_images
 from ui.widgets import columns, init_state
@@ -85,9 +85,10 @@ except FMError as error:
     st.stop()
 
 st.subheader("The 2B views: x̂(i) and x̃(i) are a positive pair")
-captions = [f"{i + 1}: {name}" for i, name in enumerate(batch.names)]
-st.image(to_pil(views.x_hat), caption=[f"x̂({c}" for c in captions], width=96)
-st.image(to_pil(views.x_tilde), caption=[f"x̃({c}" for c in captions], width=96)
+st.image(to_pil(views.x_hat), width=96,
+         caption=[f"x̂({i + 1}): {name}" for i, name in enumerate(batch.names)])
+st.image(to_pil(views.x_tilde), width=96,
+         caption=[f"x̃({i + 1}): {name}" for i, name in enumerate(batch.names)])
 if not large:
     with st.expander("What was sampled for each view"):
         st.dataframe([{"view": f"{v}({i + 1})", **p.describe(i)}
@@ -96,18 +97,18 @@ if not large:
 
 st.subheader("The loss, pair by pair")
 if ss.cl_method == "notes":
-    st.latex(r"L = -\sum_{i=1}^{B}\log\frac{\exp(\phi(\hat x^{(i)})^\top\phi(\tilde x^{(i)}))}"
-             r"{\exp(\phi(\hat x^{(i)})^\top\phi(\tilde x^{(i)}))+\sum_{j\neq i}"
-             r"\exp(\phi(\hat x^{(i)})^\top\phi(\tilde x^{(j)}))}")
+    st.latex(latex.NOTES_SIMCLR)
     st.caption("Section 14.2 of the notes. Here φ ends in a normalisation to length 1/√τ, so "
                "φ(x̂)ᵀφ(x̃) = cos/τ, as the shipped encoder was trained. Each row's term is "
                "−log p/(p+q): it falls as the positive p grows, rises as the negatives q grow "
                "(footnote 4).")
 else:
-    st.latex(r"L = \frac{1}{2B}\sum_{k=1}^{2B} -\log\frac{\exp(\cos(z_k, z_{k^+})/\tau)}"
-             r"{\sum_{l\neq k}\exp(\cos(z_k, z_l)/\tau)}")
+    st.latex(latex.NT_XENT)
     st.caption("NT-Xent (Chen et al. 2020): every view is an anchor with 2B−1 candidates, "
-               "its positive and 2B−2 negatives, views of its own side included.")
+               "its positive and 2B−2 negatives, views of its own side included. The heatmap "
+               "shows the x̂·x̃ block only; each bar is the term of anchor x̂(i), whose "
+               "negatives also include the B−1 other first views x̂(k) (not drawn), and the "
+               "loss is the mean over all 2B anchors, the x̃ ones too.")
 pairs = same_class_negatives(batch.labels)
 shown = ["pretrained", "random"] if ss.cl_models == "both" else [ss.cl_models]
 for column, model in zip(columns(len(shown), large), shown, strict=True):

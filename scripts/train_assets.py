@@ -238,8 +238,8 @@ def train_language_model(corpus_name: str, quick: bool, out: Path) -> Path:
     manifest = {
         "kind": LM_KIND,
         "description": (
-            f"A 4-layer character Transformer trained on {corpus.title.lower()} "
-            f"({steps} steps); validation loss {last.val_loss:.3f} nats/char"
+            f"A 4-layer character Transformer, {steps} steps of training on: {corpus.title}. "
+            f"Validation loss {last.val_loss:.3f} nats/char"
             + (f", true entropy rate {corpus.entropy_rate:.3f}." if corpus.entropy_rate else ".")
         ),
         "config": {

@@ -99,7 +99,7 @@ def test_the_stability_limit_two_over_L_is_sharp_on_squared_error(key):
     above = run_descent(data, DescentConfig(1.1 * limit, 300, None, "shuffled", (-0.5, 3)), gen())
     assert below.diverged is None and below.losses[-1] < below.losses[0]
     assert above.diverged is not None
-    assert "Diverged" in above.diverged.message and "alpha" in above.diverged.message
+    assert "Diverged" in above.diverged.message and "α" in above.diverged.message
 
 
 def test_divergence_is_caught_before_any_nan_or_inf_reaches_the_path():
@@ -110,6 +110,18 @@ def test_divergence_is_caught_before_any_nan_or_inf_reaches_the_path():
     events = list(descent.descend(data, DescentConfig(100.0, 50, None, "shuffled", (0, 0)), gen()))
     assert isinstance(events[-1], descent.Diverged)
     assert all(isinstance(e, descent.Step) for e in events[:-1])
+
+
+def test_divergence_message_writes_alpha_as_the_symbol_and_counts_steps_in_words():
+    data = make_points("house_prices", gen(0))
+    one = run_descent(data, DescentConfig(1.0, 10, None, "shuffled", (-0.5, 3.0)), gen())
+    assert one.diverged is not None and one.diverged.step == 1
+    assert "with α = 1 " in one.diverged.message and "in 1 step," in one.diverged.message
+    assert "alpha" not in one.diverged.message and "1 steps" not in one.diverged.message
+    limit = descent.stable_learning_rate(data)
+    later = run_descent(data, DescentConfig(1.1 * limit, 300, None, "shuffled", (-0.5, 3)), gen())
+    assert f"in {later.diverged.step} steps," in later.diverged.message
+    assert later.diverged.step > 1
 
 
 def test_sgd_is_deterministic_per_seed():
@@ -136,7 +148,7 @@ def test_in_order_visits_the_stored_order_and_each_epoch_covers_every_example():
 
 @pytest.mark.parametrize("key", ["cats_dogs", "house_prices_raw"])
 def test_shuffled_order_converges_faster_on_correlated_data(key):
-    """The notes' remark (end of the ICA section), averaged over seeds and the last epoch."""
+    """The notes' remark (end of chapter 13, on ICA), averaged over seeds and the last epoch."""
     spec = SPECS[key]
     shuffled, ordered = [], []
     for seed in range(8):
@@ -144,9 +156,10 @@ def test_shuffled_order_converges_faster_on_correlated_data(key):
         curves = descent.compare_orders(data, spec.default_learning_rate, 4, 10,
                                         spec.default_start, seed)
         for name, out in (("SGD, shuffled", shuffled), ("SGD, in order", ordered)):
-            x, y = curves[name]
-            # A curve that stops before the end diverged: the worst possible result.
-            out.append(float(y[x >= 9].mean()) if x[-1] == 10 else math.inf)
+            run = curves[name]
+            # A run that diverged was stopped: the worst possible result.
+            out.append(float(run.losses[run.epochs >= 9].mean()) if run.diverged is None
+                       else math.inf)
     assert sum(shuffled) < 0.9 * sum(ordered)
     assert math.isfinite(sum(shuffled))
 
@@ -155,9 +168,25 @@ def test_compare_orders_counts_epochs_on_the_x_axis():
     data = make_points("cats_dogs", gen(0))
     curves = descent.compare_orders(data, 0.03, 4, 3, (-2.0, 3.0), 0)
     assert set(curves) == {"SGD, shuffled", "SGD, in order", "full-batch GD"}
-    x, y = curves["SGD, shuffled"]
-    assert len(x) == len(y) == 3 * 10 + 1 and float(x[-1]) == pytest.approx(3.0)
-    assert curves["full-batch GD"][0].tolist() == [0.0, 1.0, 2.0, 3.0]
+    run = curves["SGD, shuffled"]
+    assert len(run.epochs) == len(run.losses) == 3 * 10 + 1
+    assert float(run.epochs[-1]) == pytest.approx(3.0) and run.diverged is None
+    assert curves["full-batch GD"].epochs.tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert run.outcome() == f"final l = {float(run.losses[-1]):.4g}"
+
+
+def test_compare_orders_says_which_runs_diverged_and_where_they_stopped():
+    # House prices with alpha = 1 (the browser review's case): far above 2/L for every run.
+    data = make_points("house_prices", gen(0))
+    runs = descent.compare_orders(data, 1.0, 4, 10, SPECS["house_prices"].default_start, 0)
+    gd, ordered, shuffled = runs["full-batch GD"], runs["SGD, in order"], runs["SGD, shuffled"]
+    assert gd.diverged is not None and gd.diverged.step == 1 and gd.last_step == 0
+    assert gd.outcome() == "diverged, stopped at step 0"
+    assert ordered.outcome() == "diverged, stopped at step 0"
+    # SGD takes 8 steps per epoch (30 houses, batches of 4): the epoch is given too.
+    assert shuffled.last_step == shuffled.diverged.step - 1 == 1
+    assert shuffled.outcome() == "diverged, stopped at step 1 (epoch 0.125)"
+    assert all("final" not in run.outcome() for run in runs.values())
 
 
 def test_loss_grid_is_indexed_theta2_then_theta1():

@@ -63,6 +63,45 @@ def test_loss_curves_use_the_palette_and_a_log_axis():
     assert fig.layout.yaxis.type == "log" and fig.layout.showlegend
 
 
+def _log_axes(fig: go.Figure):
+    return [axis for name in dir(fig.layout) if name.startswith(("xaxis", "yaxis"))
+            for axis in [getattr(fig.layout, name)] if axis is not None and axis.type == "log"]
+
+
+def test_every_log_axis_labels_its_ticks_with_full_values():
+    # Plotly's default labels the ticks between powers of ten with a bare digit ("2" at 20,
+    # "5" at 0.5); "complete" makes the browser write the full value at every tick.
+    from fmcore.adapt import Summary
+
+    rows = [Summary("SimCLR", "probe", k, 0.5, 0.02, 3) for k in (1, 10, 500)]
+    figures = [
+        plots.loss_curves_figure({"a": ([0, 1], [100, 2])}, title="t", x_title="step"),
+        plots.label_efficiency_figure(rows),
+        plots.accuracy_curve_figure({"a": [0.1, 0.5]}, title="t", x_values=[1, 10], log_x=True),
+    ]
+    for fig in figures:
+        axes = _log_axes(fig)
+        assert len(axes) == 1
+        assert all(axis.minorloglabels == "complete" for axis in axes)
+    assert plots.loss_curves_figure({"a": ([0], [1])}, title="t", x_title="x",
+                                    log_y=False).layout.yaxis.type != "log"
+
+
+def test_a_stopped_curve_ends_in_a_labelled_cross_and_the_x_axis_keeps_its_range():
+    curves = {"shuffled": ([0, 0.125], [314.5, 2.7e5]), "in order": ([0], [314.5]),
+              "GD": ([0], [314.5])}
+    fig = plots.loss_curves_figure(curves, title="t", x_title="epochs", x_range=(0, 10),
+                                   stopped=["in order", "GD"])
+    assert [t.name for t in fig.data[:3]] == list(curves)
+    (crosses,) = fig.data[3:]
+    assert list(crosses.x) == [0, 0] and list(crosses.y) == [314.5, 314.5]
+    assert list(crosses.text) == ["diverged", "diverged"] and crosses.marker.symbol == "x"
+    assert list(crosses.customdata) == ["in order", "GD"]  # the hover says which run
+    assert "diverged" in crosses.name and tuple(fig.layout.xaxis.range) == (0, 10)
+    plain = plots.loss_curves_figure(curves, title="t", x_title="epochs")
+    assert len(plain.data) == 3 and plain.layout.xaxis.range is None
+
+
 def test_points_figure_boundary_is_where_theta_dot_x_is_zero():
     data = make_points("cats_dogs", torch.Generator().manual_seed(0))
     theta = (1.5, -0.5)

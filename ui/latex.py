@@ -20,3 +20,14 @@ def num(x: float, digits: int = 4) -> str:
 def vec(values: Sequence[float], digits: int = 4) -> str:
     """A column vector."""
     return r"\begin{bmatrix}" + r"\\".join(num(v, digits) for v in values) + r"\end{bmatrix}"
+
+
+# The two contrastive losses of the lab, as the SimCLR-loss and pretraining lessons show them.
+# The notes' loss (Section 14.2; the notes number no equation there), summed over the B pairs:
+NOTES_SIMCLR = (r"L_{\text{pre}}(\theta) = -\sum_{i=1}^{B}\log"
+                r"\frac{\exp(\phi(\hat x^{(i)})^\top\phi(\tilde x^{(i)}))}"
+                r"{\exp(\phi(\hat x^{(i)})^\top\phi(\tilde x^{(i)}))+\sum_{j\neq i}"
+                r"\exp(\phi(\hat x^{(i)})^\top\phi(\tilde x^{(j)}))}")
+# NT-Xent (Chen et al. 2020, Eq. 1), the mean over all 2B views as anchors:
+NT_XENT = (r"L = \frac{1}{2B}\sum_{k=1}^{2B} -\log\frac{\exp(\cos(z_k, z_{k^+})/\tau)}"
+           r"{\sum_{l\neq k}\exp(\cos(z_k, z_l)/\tau)}")

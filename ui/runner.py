@@ -43,6 +43,7 @@ class Run:
     """One training as the session remembers it."""
 
     total_steps: int
+    unit: str = "step"  # what one event counts: a training step, or one run of a grid
     status: str = "queued"  # queued -> running -> done | stopped | failed
     events: list = field(default_factory=list)  # every event the loop yielded, in order
     message: str = ""  # why it failed, in words a student can act on
@@ -74,20 +75,23 @@ def train(
     draw: Callable[[Run], None],
     result: Callable[[Any], Any] | None = None,
     label: str = "Training",
+    unit: str = "step",
 ) -> Run:
     """Run ``events()`` live under ``key``: queue, progress bar, Stop button, live ``draw``.
 
     ``result(event)`` picks what to keep from an event (for example the model it carries);
     the run keeps it even when stopped. ``draw(run)`` draws the lesson's live charts; it is
-    called every ``REDRAW_SECONDS`` and once at the end.
+    called every ``REDRAW_SECONDS`` and once at the end. ``unit`` names what a step counts
+    in the progress text ("step", or "run" for a grid of trainings).
     """
-    run = Run(total_steps=max(1, total_steps))
+    run = Run(total_steps=max(1, total_steps), unit=unit)
     st.session_state[key] = run
     slots, ticket = training_slots(), uuid.uuid4().hex
     status = st.empty()
     progress = st.progress(0.0, text=f"{label}: waiting for a free training slot")
-    st.button("Stop", key=f"btn_{key}_stop", icon=":material/stop_circle:",
-              help="Stop now and keep what was learned so far.")
+    stop = st.empty()  # emptied when the run ends: a finished run has nothing to stop
+    stop.button("Stop", key=f"btn_{key}_stop", icon=":material/stop_circle:",
+                help="Stop now and keep what was learned so far.")
     live = st.empty()
     try:
         slots.join(ticket)
@@ -104,7 +108,7 @@ def train(
                 run.result = kept
             if time.monotonic() - last_draw > REDRAW_SECONDS:
                 progress.progress(min(run.step / run.total_steps, 1.0),
-                                  text=f"{label}: step {run.step} of {run.total_steps}")
+                                  text=f"{label}: {unit} {run.step} of {run.total_steps}")
                 with live.container():
                     draw(run)
                 last_draw = time.monotonic()
@@ -115,8 +119,9 @@ def train(
         slots.release(ticket)
         if run.status in ("queued", "running"):
             run.status = "stopped"  # interrupted by Stop, a page switch or a closed tab
+    stop.empty()
     progress.progress(min(run.step / run.total_steps, 1.0),
-                      text=f"{label}: {run.status} at step {run.step} of {run.total_steps}")
+                      text=f"{label}: {run.status} at {unit} {run.step} of {run.total_steps}")
     with live.container():
         draw(run)
     return run
@@ -127,7 +132,9 @@ def show_outcome(run: Run) -> None:
     if run.status == "failed":
         st.error(run.message)
     elif run.status == "stopped":
-        st.info(f"Stopped at step {run.step} of {run.total_steps}; what it learned is kept.",
+        st.info(f"Stopped at {run.unit} {run.step} of {run.total_steps}; what it learned is kept.",
                 icon=":material/pause_circle:")
     elif run.status == "done":
-        st.success(f"Finished {run.total_steps} steps.", icon=":material/check_circle:")
+        plural = "" if run.total_steps == 1 else "s"
+        st.success(f"Finished {run.total_steps} {run.unit}{plural}.",
+                   icon=":material/check_circle:")

@@ -11,8 +11,8 @@ theta2), so that the loss l(theta) can be drawn as a contour over the plane:
   The raw variant keeps sizes uncentred, which stretches the bowl into a narrow valley.
 
 The examples are stored in a *correlated order* (all cats, then all dogs; houses sorted by
-size), the situation of the notes' remark at the end of the ICA section: visiting them in
-that order is slower than visiting them shuffled.
+size), the situation of the lecture notes' remark at the end of chapter 13 (on ICA, just
+before chapter 14): visiting correlated examples in order can be slower than shuffled.
 """
 
 from __future__ import annotations

@@ -200,7 +200,10 @@ def entropy(probs: torch.Tensor) -> torch.Tensor:
         raise SettingError("entropy takes a float tensor of probabilities (last axis: tokens).")
     if bool((probs < 0).any()) or not bool(torch.isfinite(probs).all()):
         raise SettingError("Probabilities must be finite and non-negative.")
-    return -torch.special.xlogy(probs, probs).sum(dim=-1)  # xlogy(0, 0) = 0
+    h = -torch.special.xlogy(probs, probs).sum(dim=-1)  # xlogy(0, 0) = 0
+    # H >= 0, but a one-hot p gives -0.0 (shown as "-0.00") and rounding a tiny negative:
+    # clamp, and + 0.0 turns -0.0 into 0.0
+    return h.clamp(min=0.0) + 0.0
 
 
 def entropy_bits(probs: torch.Tensor) -> torch.Tensor:

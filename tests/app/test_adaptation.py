@@ -31,7 +31,7 @@ def test_a_probe_of_the_shipped_encoder_beats_chance_and_freezes_theta(ad):
     run = ad.session_state["ad_run"]
     assert run.status == "done"
     shown = figures(ad)
-    assert "Downstream loss ℓ_task" in shown
+    assert "Downstream loss ℓ<sub>task</sub>" in shown
     test_curve = shown["Accuracy while adapting"]["data"][1]
     assert test_curve["x"][0] == 0 and test_curve["x"][-1] == 50
     assert test_curve["y"][-1] > 0.4  # 10 labels per class on SimCLR features; chance is 0.1
@@ -53,6 +53,8 @@ def test_a_small_grid_fills_the_chart_and_the_table(ad):
     assert not ad.exception and not ad.error
     grid = ad.session_state["ad_grid"]
     assert grid.status == "done" and len(grid.events) == 2  # probe and finetune
+    assert any(s.value == "Finished 2 runs." for s in ad.success)  # runs of a grid, not steps
+    assert not [b for b in ad.button if b.key == "btn_ad_grid_stop"]  # nothing left to stop
     chart = figures(ad)["Label efficiency: test accuracy against labelled examples"]
     assert {t["name"] for t in chart["data"]} == {"SimCLR (shipped), probe",
                                                    "SimCLR (shipped), finetune"}
@@ -80,9 +82,10 @@ def test_a_stopped_grid_keeps_its_finished_cells(ad):
     from ui.runner import Run
 
     cell = CellEvent("SimCLR (shipped)", "probe", 1, 0, 0.3, 0.1, 1, 4)
-    ad.session_state["ad_grid"] = Run(total_steps=4, status="running", events=[cell])
+    ad.session_state["ad_grid"] = Run(total_steps=4, unit="run", status="running",
+                                      events=[cell])
     ad.run()  # the rerun after a Stop click
     assert not ad.exception
     assert ad.session_state["ad_grid"].status == "stopped"
-    assert any("Stopped at step 1 of 4" in i.value for i in ad.info)
+    assert any("Stopped at run 1 of 4" in i.value for i in ad.info)
     assert list(frame(ad, "test accuracy")["test accuracy"]) == [0.3]

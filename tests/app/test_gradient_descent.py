@@ -66,6 +66,50 @@ def test_too_large_alpha_diverges_with_a_message_and_no_nan(gd):
     assert all("nan" not in e.value.lower() for e in gd.latex)
 
 
+def test_divergence_message_says_alpha_as_the_symbol_and_one_step_in_the_singular(gd):
+    gd.selectbox(key="gd_dataset").set_value("house_prices").run()
+    gd.select_slider(key="gd_alpha").set_value(1.0).run()
+    (message,) = [e.value for e in gd.error if "Diverged" in e.value]
+    assert message.startswith("Diverged: with α = 1 the loss grew from")
+    assert "in 1 step," in message and "Try α below 2/L" in message
+    assert "alpha" not in message
+
+
+def test_order_comparison_says_which_runs_diverged_instead_of_a_final_loss(gd):
+    # The browser review's case: House prices, α = 1, 10 epochs. Full-batch GD and in-order
+    # SGD blow up at their first update, shuffled SGD at its second.
+    gd.selectbox(key="gd_dataset").set_value("house_prices").run()
+    gd.select_slider(key="gd_alpha").set_value(1.0).run()
+    caption = next(c.value for c in gd.caption if "full-batch GD:" in c.value)
+    assert "SGD, in order: diverged, stopped at step 0" in caption
+    assert "full-batch GD: diverged, stopped at step 0" in caption
+    assert "SGD, shuffled: diverged, stopped at step 1 (epoch 0.125)" in caption
+    assert "final l" not in caption and "try a smaller α" in caption
+    fig = figure(gd, "Same α")
+    crosses = fig["data"][3]
+    assert crosses["text"] == ["diverged"] * 3 and crosses["marker"]["symbol"] == "x"
+    assert set(crosses["customdata"]) == {"SGD, shuffled", "SGD, in order", "full-batch GD"}
+    low, high = fig["layout"]["xaxis"]["range"]
+    assert low <= 0 and high >= 10  # the 10 epochs asked for, though every run stopped early
+    # Runs that finish still report their final loss.
+    gd.selectbox(key="gd_dataset").set_value("cats_dogs").run()
+    caption = next(c.value for c in gd.caption if "full-batch GD:" in c.value)
+    assert caption.count("final l = ") == 3 and "diverged" not in caption
+    assert len(figure(gd, "Same α")["data"]) == 3
+
+
+def test_shuffling_note_cites_the_remark_of_the_lecture_notes_it_means(gd):
+    note = next(m.value for m in gd.markdown if "correlated order" in m.value)
+    assert "end of chapter 13 (on ICA, just before chapter 14)" in note
+    assert "ICA section" not in note
+
+
+def test_log_axes_label_every_tick_with_its_full_value(gd):
+    # Not "9, 8, ... 2" between 100 and 10: the browser writes 90, 80, ... 20.
+    assert figure(gd, "Loss along the path")["layout"]["yaxis"]["minorloglabels"] == "complete"
+    assert figure(gd, "Same α")["layout"]["yaxis"]["minorloglabels"] == "complete"
+
+
 def test_changing_dataset_resets_alpha_and_start_to_its_defaults(gd):
     gd.selectbox(key="gd_dataset").set_value("house_prices_raw").run()
     assert gd.select_slider(key="gd_alpha").value == pytest.approx(0.00422)

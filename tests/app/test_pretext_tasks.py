@@ -49,8 +49,9 @@ def test_a_short_run_transfers_and_offers_h(pp):
     run = pp.session_state["pp_run"]
     assert run.status == "done"
     shown = figures(pp)
-    transfer = shown["Transfer: h_θ + a new head g_φ"]
-    assert [t["name"] for t in transfer["data"]] == ["h_θ* (pretrained)", "random h_θ"]
+    transfer = shown["Transfer: h<sub>θ</sub> + a new head g<sub>φ</sub>"]
+    names = [t["name"] for t in transfer["data"]]
+    assert names == ["h<sub>θ*</sub> (pretrained)", "random h<sub>θ</sub>"]
     pretext_accuracy = shown["Pretext accuracy: predicting z"]["data"]
     assert pretext_accuracy[0]["x"] == [0, 100] and 0 <= pretext_accuracy[0]["y"][-1] <= 1
     assert "Pretext loss" in shown

@@ -17,6 +17,20 @@ def pt(app):
 def test_opens_without_training_and_says_what_labels_are_for(pt):
     assert not figures(pt)  # training starts only when asked
     assert any("used only to monitor" in c.value for c in pt.caption)
+    # the defaults that make the point within a minute (see the comment in the lesson)
+    assert (pt.session_state["pt_preset"], pt.session_state["pt_steps"]) == ("clean", 500)
+    assert any("2B" in e.value and r"= \;?" in e.value for e in pt.latex)
+
+
+def test_the_formula_carries_the_loss_of_the_last_steps(pt):
+    pt.select_slider(key="pt_steps").set_value(50).run()
+    pt.select_slider(key="pt_batch").set_value(32).run()
+    pt.radio(key="pt_loss").set_value("notes").run()
+    pt.button(key="btn_pt_train").click().run()
+    losses = [e.loss for e in pt.session_state["pt_run"].events if hasattr(e, "loss")][-10:]
+    (formula,) = [e.value for e in pt.latex if r"L_{\text{pre}}(\theta) =" in e.value]
+    shown = float(formula.rsplit("=", 1)[1].strip("$\n "))
+    assert shown == pytest.approx(sum(losses) / 10, abs=1e-3)
 
 
 def test_a_short_training_fills_the_charts_keeps_the_model_and_offers_it(pt):

@@ -77,7 +77,7 @@ def test_gradient_descent_divergence_reads_as_a_message(tab, server_url):
     slider.focus()
     for _ in range(8):  # from 0.0075 to 0.0422, past 2/L = 0.033
         slider.press("ArrowRight")
-    tab.get_by_text(re.compile("^Diverged: with alpha")).wait_for()
+    tab.get_by_text(re.compile("^Diverged: with α")).wait_for()
     settle(tab)
     assert "NaN" not in tab.inner_text("body")
     screenshot(tab, "gradient_descent_diverged")

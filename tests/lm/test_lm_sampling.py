@@ -310,6 +310,9 @@ def test_entropy_known_values_and_zero_log_zero():
     assert entropy(uniform).item() == pytest.approx(math.log(8))
     assert entropy_bits(uniform).item() == pytest.approx(3.0)
     assert entropy(torch.tensor([0.0, 1.0, 0.0])).item() == 0.0
+    # a one-hot distribution reads "0.00", never "-0.00" (xlogy gives -0.0 there)
+    assert f"{entropy(torch.tensor([0.0, 1.0], dtype=torch.float64)).item():.2f}" == "0.00"
+    assert entropy(torch.tensor([1.0 + 1e-7, 0.0])).item() >= 0.0  # rounding above 1
     p = torch.tensor([[0.5, 0.25, 0.25, 0.0], [0.1, 0.2, 0.3, 0.4]], dtype=torch.float64)
     loop = [-sum(x * math.log(x) for x in row if x > 0) for row in p.tolist()]
     torch.testing.assert_close(entropy(p), torch.tensor(loop, dtype=torch.float64))
