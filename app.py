@@ -13,9 +13,10 @@ from ui.pages import HOME, sections
 from ui.sidebar import render_sidebar
 from ui.widgets import keep_widget_state
 
-# No page_icon: a Material icon as favicon is fetched from the internet, and the app stays
+# An emoji favicon: the browser draws it itself. Without one, Streamlit makes the page's
+# Material icon the favicon and fetches it from fonts.gstatic.com, and the app stays
 # offline (rule 12).
-st.set_page_config(page_title="Foundation models lab", layout="wide")
+st.set_page_config(page_title="Foundation models lab", layout="wide", page_icon="🧪")
 started, started_cpu = time.perf_counter(), time.thread_time()
 
 

@@ -20,6 +20,9 @@ def test_navigation_lists_every_page(tab, server_url):
 
 @pytest.mark.parametrize("info", all_pages(), ids=lambda p: p.path)
 def test_each_page_opens_from_the_navigation(tab, server_url, info):
+    outside = []  # the lab runs offline: nothing may be fetched from anywhere else
+    tab.on("request", lambda r: outside.append(r.url)
+           if not r.url.startswith((server_url, "data:", "blob:")) else None)
     tab.goto(server_url)
     settle(tab)
     tab.get_by_test_id("stSidebarNav").get_by_role("link", name=info.title).click()
@@ -27,6 +30,7 @@ def test_each_page_opens_from_the_navigation(tab, server_url, info):
     if info is not HOME:
         tab.wait_for_url(re.compile(re.escape(info.path.split("/")[1][:-3]) + r"(\?.*)?$"))
     assert tab.get_by_test_id("stException").count() == 0
+    assert outside == []  # e.g. a Material-icon favicon from fonts.gstatic.com
     assert screenshot(tab, info.path.split("/")[1][:-3]).stat().st_size > 10_000
 
 
