@@ -371,7 +371,9 @@ def similarity_figure(
     rows = [f"x̂({i + 1})" for i in range(b)]
     cols = [f"x̃({j + 1})" for j in range(b)]
     worst = max(float(bd.row_terms.max()) for bd in sweep)
-    text = b <= 8  # values in the cells while they fit; a colour bar otherwise
+    # values in the cells while they are readable with two charts side by side (B <= 6);
+    # beyond, a colour bar titled cos/τ says what the colours are
+    text = b <= 6
 
     def heat(bd, tau):
         return go.Heatmap(
@@ -485,7 +487,9 @@ def interface_figure(
     fig = go.Figure(go.Scatter(
         x=[float(v) for v in losses], y=[float(v) for v in accuracies],
         mode="lines+markers+text", text=[f"step {s}" for s in steps],
-        textposition="top center", name="checkpoints",
+        # above and below in turn: neighbouring checkpoints often sit close together
+        textposition=["top center" if i % 2 == 0 else "bottom center" for i in range(len(steps))],
+        name="checkpoints",
         marker={"color": OKABE_ITO["blue"], "size": 10}, line={"color": OKABE_ITO["blue"]},
     ))
     _style(fig, "Lower pretraining loss, better downstream accuracy?",

@@ -1071,13 +1071,13 @@ class PretextExamples:
 def describe(batch: PretextBatch, i: int) -> str:
     """What the pseudolabel of example ``i`` means, in words.
 
-    E.g. "z = 3: rotated 270 degrees", "z = 7: tiles 2-1-4-3", 'th_ rain f_ll -> hidden
+    E.g. "z = 3: turned 270° ↺" (counter-clockwise), "z = 7: tiles 2-1-4-3", 'th_ rain f_ll -> hidden
     "e", "e"', or "steps 12-27 hidden (16 of 64)".
     """
     i = bounded_int("example index", i, 0, len(batch) - 1)
     if batch.task == "rotation":
         k = int(batch.targets[i])
-        return f"z = {k}: rotated {90 * k} degrees" + (" counter-clockwise" if k else "")
+        return f"z = {k}: turned {90 * k}° ↺" if k else "z = 0: upright"  # ↺: anticlockwise
     if batch.task == "jigsaw":
         z = int(batch.targets[i])
         tiles = "-".join(str(t + 1) for t in JIGSAW_PERMUTATIONS[z])

@@ -49,7 +49,8 @@ def gallery(ex: pretext.PretextExamples) -> None:
         n = len(ex.batch)
         st.caption("Original x (its label is never read):")
         st.image([to_pil(ex.raw, i) for i in range(n)], width=72, output_format="PNG")
-        st.caption("x′ and the pseudolabel z the model must predict:")
+        turn = " (↺: turned counter-clockwise)" if ex.task == "rotation" else ""
+        st.caption(f"x′ and the pseudolabel z the model must predict{turn}:")
         st.image([to_pil(ex.batch.inputs, i) for i in range(n)], width=72, output_format="PNG",
                  caption=list(ex.descriptions))
     elif ex.domain == "text":

@@ -203,3 +203,26 @@ def test_prompting_figures_are_labelled_and_safe():
     fig = plots.answer_steps_figure(steps, ["a", "7", "\n"], top=2)
     assert len(fig.data) == 2 and list(fig.data[1].x) == ["7", "↵ newline"]
     assert fig.data[0].marker.color[0] == plots.OKABE_ITO["vermillion"]  # the written one
+
+
+@pytest.mark.parametrize(("b", "in_cells"), [(6, True), (8, False)])
+def test_similarity_values_sit_in_the_cells_while_readable_else_a_titled_colour_bar(b, in_cells):
+    from fmcore.losses import nt_xent_breakdown
+
+    z = torch.randn(2, b, 4, generator=torch.Generator().manual_seed(0))
+    sweep = [nt_xent_breakdown(z[0], z[1], tau) for tau in (0.2, 0.5)]
+    heat = plots.similarity_figure(sweep, (0.2, 0.5), start=0).data[0]
+    assert (heat.texttemplate is not None) == in_cells
+    assert heat.showscale == (not in_cells) and heat.colorbar.title.text == "cos/τ"
+
+
+def test_pca_markers_match_the_shape_names_and_stay_distinct():
+    from fmcore.data.shapes import CLASS_NAMES
+
+    labels = torch.arange(len(CLASS_NAMES))
+    fig = plots.scatter_2d_figure(torch.zeros(len(CLASS_NAMES), 2), labels, CLASS_NAMES,
+                                  title="PCA")
+    symbol = {t.name: t.marker.symbol for t in fig.data}
+    assert (symbol["star"], symbol["triangle"], symbol["plus"]) == ("star", "triangle-up", "cross")
+    assert symbol["heart"] not in {f"{n}" for n in CLASS_NAMES}  # a marker that names no class
+    assert len(set(symbol.values())) == len(CLASS_NAMES)

@@ -97,7 +97,7 @@ def test_rotation_by_one_quarter_is_counter_clockwise_as_displayed():
         if int(batch.targets[0]) == 1:
             break
     assert torch.equal(batch.inputs[0, 0] * 4, torch.tensor([[2.0, 4.0], [1.0, 3.0]]))
-    assert describe(batch, 0) == "z = 1: rotated 90 degrees counter-clockwise"
+    assert describe(batch, 0) == "z = 1: turned 90° ↺"  # short: it sits under a thumbnail
 
 
 def test_rotation_leaves_its_input_alone():
@@ -494,7 +494,7 @@ def test_examples_show_x_and_its_pseudolabels(domain, task):
     assert len(ex.raw) == 4 and len(ex.batch) == 4 and len(ex.descriptions) == 4
     assert (ex.texts is not None) == (domain == "text")
     word = {
-        "rotation": "rotated",
+        "rotation": "z = ",
         "jigsaw": "tiles",
         "masked_char": "hidden",
         "next_char": "->",

@@ -19,7 +19,7 @@ def test_opens_with_the_paradigms_and_rotation_examples(pp):
     assert any("Self-supervised" in s and "pseudolabel z" in s for s in specs)
     images = pp.get("image")
     assert len(images) == 2  # originals, then x' with their pseudolabels
-    assert any("rotated" in caption for caption in str(images[1].proto).split("caption"))
+    assert any("turned 90° ↺" in caption for caption in str(images[1].proto).split("caption"))
     assert not figures(pp)  # training starts only when asked
 
 
