@@ -1071,8 +1071,8 @@ class PretextExamples:
 def describe(batch: PretextBatch, i: int) -> str:
     """What the pseudolabel of example ``i`` means, in words.
 
-    E.g. "z = 3: turned 270° ↺" (counter-clockwise), "z = 7: tiles 2-1-4-3", 'th_ rain f_ll -> hidden
-    "e", "e"', or "steps 12-27 hidden (16 of 64)".
+    E.g. "z = 3: turned 270° ↺" (counter-clockwise), "z = 7: tiles 2-1-4-3",
+    'th_ rain f_ll -> hidden "e", "e"', or "steps 12-27 hidden (16 of 64)".
     """
     i = bounded_int("example index", i, 0, len(batch) - 1)
     if batch.task == "rotation":
