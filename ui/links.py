@@ -10,6 +10,11 @@ address bar follows the widgets, so copying it shares the lesson as it stands.
 ``hide=key1,key2`` in a link hides those controls (their values still apply): a teacher
 prepares one link per slide with only the control that matters. The sidebar's *Link to this
 lesson* box builds such links.
+
+Two settings of the sidebar travel with every lesson's link when they differ from their
+defaults: ``seed`` (the same draws for every student) and ``classroom=true`` (presenter
+mode survives a reload). :func:`apply_shared` reads them before the sidebar draws its
+widgets.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import streamlit as st
 
 from fmcore.errors import FMError, InvalidTextError, SettingError
 from fmcore.validate import bounded_int, finite_float
+from ui import state
 
 KINDS = ("choice", "int", "float", "bool", "text")
 MAX_PARAM_CHARS = 2000
@@ -39,6 +45,30 @@ class Setting:
     low: float = -math.inf  # "int" and "float": the allowed range; "text": unused
     high: float = math.inf  # "text": the most characters
     after: Callable[[], None] | None = None  # run after a link sets it (e.g. reset the rest)
+
+
+# The sidebar's settings, in every lesson's link when not at their defaults (see above)
+SHARED = (
+    Setting(state.SEED_KEY, "Seed", "int", low=0, high=state.MAX_SEED),
+    Setting(state.CLASSROOM_KEY, "Classroom mode", "bool"),
+)
+SHARED_DEFAULTS = {state.SEED_KEY: 0, state.CLASSROOM_KEY: False}
+
+
+def apply_shared() -> None:
+    """Put a link's seed and classroom mode in the session, once per session, before the
+    sidebar's widgets exist (a widget's value cannot be set after it is drawn)."""
+    ss = st.session_state
+    if ss.get("links_shared_applied"):
+        return
+    ss["links_shared_applied"] = True
+    params = st.query_params.to_dict()
+    for setting in SHARED:
+        if setting.key in params:
+            try:
+                ss[setting.key] = parse(setting, params[setting.key])
+            except FMError as error:
+                ss.setdefault("links_problems", []).append(str(error))
 
 
 def parse(setting: Setting, raw: object) -> object:
@@ -89,7 +119,7 @@ def bind(page: str, settings: list[Setting]) -> None:
     ss = st.session_state
     params = st.query_params.to_dict()
     known = {s.key: s for s in settings}
-    problems: list[str] = []
+    problems: list[str] = ss.pop("links_problems", [])  # apply_shared's, shown here once
     applied = ss.setdefault("links_applied", [])
     if page not in applied:
         applied.append(page)
@@ -108,6 +138,8 @@ def bind(page: str, settings: list[Setting]) -> None:
     if hidden:  # Streamlit gives each keyed widget the CSS class st-key-<key>
         st.html("<style>" + ", ".join(f".st-key-{k}" for k in hidden) + " {display: none}</style>")
     wanted = {key: dump(ss[key]) for key in known if key in ss}
+    wanted |= {s.key: dump(ss[s.key]) for s in SHARED
+               if ss.get(s.key, SHARED_DEFAULTS[s.key]) != SHARED_DEFAULTS[s.key]}
     if hidden:
         wanted["hide"] = ",".join(hidden)
     if params != wanted:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import model_files, state
+from ui import links, model_files, state
 from ui.widgets import init_state
 
 # Streamlit sizes text in rem, so a larger root font scales the whole page for a projector;
@@ -24,6 +24,7 @@ html { font-size: 22px; }
 def render_sidebar() -> None:
     """Draw the shared controls; their values live in ``st.session_state`` (per session)."""
     init_state({state.SEED_KEY: 0, state.CLASSROOM_KEY: False})
+    links.apply_shared()  # a lesson link's seed and classroom mode, before the widgets
     with st.sidebar:
         st.number_input(
             "Seed",

@@ -75,6 +75,22 @@ def test_a_link_can_hide_controls_and_their_values_still_apply():
     assert ".st-key-tp_tau, .st-key-tp_top_p {display: none}" in css
 
 
+def test_seed_and_classroom_mode_travel_with_a_lesson_link():
+    at = opened("lessons/temperature.py", {"seed": "7", "classroom": "true", "tp_tau": "0.5"})
+    assert at.session_state["seed"] == 7 and at.session_state["classroom"] is True
+    assert at.sidebar.toggle(key="classroom").value is True  # presenter mode after a reload
+    assert (at.query_params["seed"], at.query_params["classroom"]) == ("7", "true")
+    assert "seed=7" in at.sidebar.code[0].value and "classroom=true" in at.sidebar.code[0].value
+    at.sidebar.toggle(key="classroom").set_value(False).run()  # defaults stay out of the URL
+    assert "classroom" not in at.query_params and at.query_params["seed"] == "7"
+
+
+def test_a_bad_seed_in_a_link_is_refused_with_a_message():
+    at = opened("lessons/temperature.py", {"seed": "1e309"})
+    assert at.session_state["seed"] == 0
+    assert any("From the link" in w.value and "whole number" in w.value for w in at.warning)
+
+
 def test_the_link_is_applied_once_so_the_widgets_win_afterwards():
     at = opened("lessons/gradient_descent.py", {"gd_steps": "25"})
     at.button(key="btn_gd_step").click().run()
