@@ -753,7 +753,9 @@ def running_loss_figure(chars: Sequence[str], nll: Sequence[float], *, large: bo
            "position t", "−log p per character (nats)", large)
     fig.update_layout(height=380, showlegend=True, yaxis2={
         "title": {"text": "running sum (nats)"}, "overlaying": "y", "side": "right",
-        "rangemode": "tozero"})
+        "rangemode": "tozero",
+        # its own round ticks (synced to the left axis they read 8.46, 16.92, ...), no grid
+        "tickmode": "auto", "showgrid": False})
     return fig
 
 
@@ -828,7 +830,9 @@ def answer_steps_figure(steps, labels: Sequence[str], *, top: int = 6, large: bo
     from plotly.subplots import make_subplots
 
     n = max(1, len(steps))
-    titles = [f"char {i + 1}: “{html.escape(_shown_char(s.text))}” "
+    # in classroom type the panel titles fit side by side only on two lines
+    gap = "<br>" if large else " "
+    titles = [f"char {i + 1}: “{html.escape(_shown_char(s.text))}”{gap}"
               f"p = {s.probability:.2f}" for i, s in enumerate(steps)]
     fig = make_subplots(rows=1, cols=n, subplot_titles=titles or [""], shared_yaxes=True,
                         horizontal_spacing=0.04)
@@ -844,6 +848,9 @@ def answer_steps_figure(steps, labels: Sequence[str], *, top: int = 6, large: bo
            "p(next character)", large)
     fig.update_layout(height=340, yaxis={"range": [0, 1.05]})
     fig.update_xaxes(type="category")
+    # make_subplots gives the panel titles (annotations) a fixed 16 px font: the figure's
+    # font size, larger in classroom mode, does not reach them
+    fig.update_annotations(font_size=fig.layout.font.size)
     return fig
 
 

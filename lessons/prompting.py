@@ -53,11 +53,15 @@ model, tokenizer, manifest = loaded
 table.start()
 if ss.ic_link_error:
     st.warning(ss.ic_link_error, icon=":material/link_off:")
-st.latex(r"x_1,\dots,x_T=\text{“}\underbrace{\text{Q: 2 \~{} 3 = ? A: 5}}_{x^{(1)}_{task},"
-         r"\,y^{(1)}_{task}}\ \dots\ \underbrace{\text{Q: 15 \~{} 2 = ? A: }}_{x_{test}}"
-         r"\text{”}\qquad x_{T+1}=\arg\max_{x}\,p_\theta(x\mid x_1,\dots,x_T)\quad"
-         r"(14.13,\ \tau\to0)")
-st.caption("Section 14.3.1: the prompt concatenates the labelled examples and the test input; "
+# The notes' example prompt (Section 14.3.1, ~ is addition), on two lines so that it fits
+# the page with its equation number, in classroom mode too. In LaTeX a bare ~ is a space
+# (and \~{} an accent): the operator is \sim, a relation outside \text (its own spaces).
+st.latex(r"\begin{aligned}x_1,\dots,x_T&=\text{“}\underbrace{\text{Q: 2}\sim\text{3 = ? A: 5}}"
+         r"_{x^{(1)}_{task},\,y^{(1)}_{task}}\ \dots\ \underbrace{\text{Q: 15}\sim"
+         r"\text{2 = ? A: }}_{x_{test}}\text{”}\\ x_{T+1}&=\arg\max_{x}\,p_\theta(x\mid x_1,"
+         r"\dots,x_T)\quad(14.13,\ \tau\to0)\end{aligned}")
+st.caption("The notes' example (Section 14.3.1), in which ~ means addition; you build your own "
+           "prompt below. The prompt concatenates the labelled examples and the test input; "
            "the answer is what the model writes next, one character at a time (greedy "
            "decoding, the τ → 0 limit of Eq. 14.13), until the newline.")
 
@@ -139,7 +143,7 @@ else:
     a1.error("Wrong." + (named or " Reveal the operation to see the right answer."),
              icon=":material/cancel:")
 if wrong and not table.secret():
-    a1.warning(f"Example(s) {', '.join(map(str, wrong))}: the answer disagrees with {op.name}.")
+    a1.warning(table.wrong_labels(wrong, op.name))
 a2.latex(r"p(x_{T+1..T+m}\mid x_{1..T})=\prod_{i=1}^{m}p_\theta(x_{T+i}\mid x_{1..T+i-1})"
          rf"={answer.probability:.3f}\quad(14.5)")
 with a2:
@@ -171,18 +175,28 @@ if ss.ic_all:
 
 st.header("4. Misleading examples")
 st.markdown("Give some of 8 examples a wrong answer: does the model follow the labels or the "
-            "majority? (Your own prompt's wrong examples are marked on the chart.)")
+            "majority?")
 if st.button("Score 16 prompts for each number of wrong labels", key="btn_ic_wrong"):
     with st.spinner("Scoring 144 prompts"):
         ss.ic_wrong = (op.name, cached.icl_wrong_curve(op.name, 16, 8, state.seed()))
 if ss.ic_wrong and ss.ic_wrong[0] == op.name:
+    # the x axis counts wrong labels among 8: the student's count is marked only when their
+    # prompt has 8 examples too, and otherwise reported under the chart
+    told = bool(wrong) and not table.secret()
+    same_scale = told and len(examples) == 8
     plot(plots.accuracy_curve_figure(
         {f"8 examples of {table.label()}, some wrongly labelled": ss.ic_wrong[1]},
         title="Does the model follow wrong labels?", x_title="wrongly labelled examples among 8",
-        marker=len(wrong) if wrong and not table.secret() else None,
-        marker_label=f"your prompt: {len(wrong)} wrong", large=large), "ic_wrong")
-    st.caption("The question is always scored against the true operation. A few wrong labels "
-               "are outvoted by the right ones; with many, the model infers some other rule.")
+        marker=len(wrong) if same_scale else None,
+        marker_label=f"your prompt: {len(wrong)} wrong of 8", large=large), "ic_wrong")
+    st.caption("Each point is 16 prompts of 8 examples, scored against the true operation, so "
+               "accuracy moves in steps of 1/16 (6.25%) and neighbouring points can tie. A few "
+               "wrong labels are outvoted by the right ones; with many, the model infers some "
+               "other rule.")
+    if told and not same_scale:
+        st.caption(f"Wrong labels in your prompt: {len(wrong)} of {len(examples)}. The chart "
+                   "counts wrong labels among 8 examples, so it marks your prompt only when "
+                   "your prompt has 8 examples.")
 
 st.header("5. Zero-shot: say what you want")
 st.markdown("With the operation's own symbol no example is needed: the task is written as a "
@@ -207,11 +221,13 @@ try:
 except FMError as error:
     st.error(str(error), icon=":material/edit_off:")
 
-st.header("6. A linear head on c_{T+1} instead")
+st.header("6. A linear head on $c_{T+1}$ instead")
 st.markdown("The other way to adapt (first paragraph of Section 14.3.1): freeze θ, read the "
             "representation of the question alone, and fit a linear head on labelled examples.")
-st.latex(r"c_{T+1}=\phi_\theta(x_1,\dots,x_T),\qquad \hat y=w^\top c_{T+1},\qquad"
-         r"\min_w \tfrac1{n}\textstyle\sum_i \big(y^{(i)}-w^\top c^{(i)}_{T+1}\big)^2\quad(14.1)")
+# two lines: on one, the equation number is cut off in classroom mode
+st.latex(r"\begin{gathered}c_{T+1}=\phi_\theta(x_1,\dots,x_T),\qquad \hat y=w^\top c_{T+1},\\"
+         r"\min_w \tfrac1{n}\textstyle\sum_i \big(y^{(i)}-w^\top c^{(i)}_{T+1}\big)^2\quad(14.1)"
+         r"\end{gathered}")
 if st.button("Compare on 32 fresh questions", key="btn_ic_head"):
     with st.spinner("Fitting the heads and reading the prompts"):
         ss.ic_head = compare_with_head(model, tokenizer, op.name, examples,
@@ -219,7 +235,7 @@ if st.button("Compare on 32 fresh questions", key="btn_ic_head"):
 if ss.ic_head:
     st.dataframe(pd.DataFrame({"method": list(ss.ic_head), "accuracy": list(ss.ic_head.values())})
                  .style.format({"accuracy": "{:.0%}"}), hide_index=True, width="stretch")
-    st.caption("The head maps c_{T+1} to a number, rounded. It has to find a direction that "
+    st.caption("The head maps $c_{T+1}$ to a number, rounded. It has to find a direction that "
                "computes the answer, which takes many labelled examples; the prompt's examples "
                "only have to say which operation is meant.")
 with st.expander("The 12 operations"):

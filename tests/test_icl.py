@@ -141,6 +141,29 @@ def test_the_shipped_model_learns_the_operation_from_the_examples(shipped):
     assert manifest["metrics"]["steps"] == manifest["config"]["training"]["steps"]
 
 
+def test_each_point_of_the_wrong_label_curve_has_exactly_that_many_wrong_labels(monkeypatch):
+    # The page's curve once showed ties (4 and 5 wrong both 15/16): a tie must come from 16
+    # prompts per point, not from reused corruptions or an off-by-one in the count.
+    model, seen = random_model(), []
+
+    def recording(task, n_wrong, generator):
+        out = corrupt(task, n_wrong, generator)
+        seen.append((n_wrong, task, out))
+        return out
+
+    monkeypatch.setattr(icl, "corrupt", recording)
+    op, n, k = OPERATIONS["add"], 5, 8
+    curve = icl.accuracy_with_wrong(model, TOK, "add", n, k, g(3))
+    assert [m for m, _, _ in seen] == [m for m in range(k + 1) for _ in range(n)]
+    for m, clean, out in seen:
+        wrong = [i for i, e in enumerate(out.examples) if e.answer != op(e.a, e.b)]
+        assert len(wrong) == m and sorted(out.wrong) == wrong and out.query == clean.query
+    # the same n clean prompts at every m (a paired comparison), corrupted independently
+    assert all(seen[i][1] is seen[i % n][1] for i in range(len(seen)))
+    assert len({tuple(e.answer for e in out.examples) for m, _, out in seen if m == 4}) == n
+    assert all(abs(y * n - round(y * n)) < 1e-9 for y in curve)  # steps of 1/n
+
+
 def test_misleading_examples_hurt_the_shipped_model(shipped):
     model, tokenizer, _ = shipped
     curve = icl.accuracy_with_wrong(model, tokenizer, "add", 16, 8, g(13))

@@ -31,6 +31,18 @@ def label() -> str:
     return "the hidden operation" if secret() else hidden_name()
 
 
+def wrong_labels(numbers: list[int], operation: str) -> str:
+    """A sentence naming the examples (numbered from 1) whose answer disagrees with the
+    operation, e.g. "Examples 1 and 3 have answers that disagree with add (a + b)."."""
+    op = OPERATIONS[operation]
+    rule = f"{op.name} ({op.describe})"
+    if len(numbers) == 1:
+        return f"Example {numbers[0]}'s answer disagrees with {rule}: it is wrongly labelled."
+    listed = ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+    return (f"Examples {listed} have answers that disagree with {rule}: they are wrongly "
+            "labelled.")
+
+
 def _fresh_rows(k: int, offset: int) -> list[dict]:
     task = make_task(hidden_name(), k, state.generator(offset))
     return [{"order": i + 1, "a": str(e.a), "b": str(e.b), "answer": str(e.answer)}

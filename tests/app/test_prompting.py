@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import figure, frame, no_nan
-from ui.prompt_table import apply_edits
+from ui.prompt_table import apply_edits, wrong_labels
 
 PAGE = "lessons/prompting.py"
 FILE = str(Path(__file__).parents[2] / PAGE)
@@ -43,6 +43,14 @@ def test_opens_with_a_prompt_the_answer_and_the_curve(pr):
     assert any("Right" in s.value for s in pr.success)
     latex = " ".join(x.value for x in pr.get("latex"))
     assert "(14.13" in latex and "(14.5)" in latex and "(14.1)" in latex
+    top = pr.get("latex")[0].value
+    # the notes' example, its operator as \sim (a bare ~ or \~{} is a space or an accent),
+    # on two lines so that the equation number stays on the page in classroom mode
+    assert r"\text{Q: 2}\sim\text{3 = ? A: 5}" in top and r"\~" not in top
+    assert r"\begin{aligned}" in top and top.count("\\\\") == 1
+    assert top.index("\\\\") < top.index("(14.13")
+    assert any("notes' example" in c.value for c in pr.caption)
+    assert any(h.value == "6. A linear head on $c_{T+1}$ instead" for h in pr.header)
     fig = curve(pr)
     fresh, mine = fig["data"][0]["y"], fig["data"][1]["y"]
     assert len(fresh) == 9 and len(mine) == 4 and no_nan(fig)
@@ -109,14 +117,49 @@ def test_surprise_me_hides_the_operation_until_revealed(pr):
     assert page
 
 
-def test_a_mislabelled_example_is_flagged_and_its_curve_marked(pr):
+def test_wrong_labels_are_named_in_a_sentence():
+    assert wrong_labels([1], "add") == ("Example 1's answer disagrees with add (a + b): it is "
+                                        "wrongly labelled.")
+    assert wrong_labels([1, 3], "max").startswith("Examples 1 and 3 have answers that "
+                                                  "disagree with max (the larger of a and b)")
+    assert wrong_labels([2, 4, 5], "add").startswith("Examples 2, 4 and 5 have answers")
+
+
+def test_a_mislabelled_example_is_flagged_and_told_apart_from_the_curve_of_8(pr):
     pr.button(key="btn_ic_mislabel").click().run()
     pr.button(key="btn_ic_wrong").click().run()
-    assert any("disagrees with add" in w.value for w in pr.warning)
+    assert [w.value for w in pr.warning] == [wrong_labels([1], "add")]
     wrong = figure(pr, "Does the model follow wrong labels?")
-    assert len(wrong["data"][0]["y"]) == 9 and wrong["layout"]["shapes"]
     ys = wrong["data"][0]["y"]
-    assert ys[0] > ys[-1]
+    assert len(ys) == 9 and ys[0] > ys[-1]
+    assert all(abs(y * 16 - round(y * 16)) < 1e-9 for y in ys)  # 16 prompts per point
+    # 1 wrong of 3 is not a point of the axis "wrong among 8": said in words, not marked
+    assert not wrong["layout"].get("shapes")
+    assert any("Wrong labels in your prompt: 1 of 3." in c.value for c in pr.caption)
+
+
+def test_a_prompt_of_8_examples_is_marked_on_the_curve_of_8(pr):
+    pr.number_input(key="ic_k").set_value(8).run()
+    pr.button(key="btn_ic_fresh").click().run()
+    pr.button(key="btn_ic_mislabel").click().run()
+    pr.button(key="btn_ic_mislabel").click().run()
+    pr.button(key="btn_ic_wrong").click().run()
+    assert [w.value for w in pr.warning] == [wrong_labels([1, 2], "add")]
+    layout = figure(pr, "Does the model follow wrong labels?")["layout"]
+    assert [s["x0"] for s in layout["shapes"]] == [2]
+    assert any(a["text"] == "your prompt: 2 wrong of 8" for a in layout["annotations"])
+    assert not any("Wrong labels in your prompt" in c.value for c in pr.caption)
+
+
+def test_classroom_mode_scales_the_panel_titles_of_the_answer_chart(pr):
+    small = figure(pr, "The next-character distribution")["layout"]
+    pr.session_state["classroom"] = True
+    pr.run()
+    large = figure(pr, "The next-character distribution")["layout"]
+    titles = large["annotations"]
+    assert len(titles) == 3 and all(t["font"]["size"] == large["font"]["size"] for t in titles)
+    assert large["font"]["size"] > small["font"]["size"]
+    assert all("<br>p = " in t["text"] for t in titles)  # two lines: side by side they fit
 
 
 def test_zero_shot_box_answers_an_explicit_question(pr):
