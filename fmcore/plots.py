@@ -565,9 +565,9 @@ digraph adaptation {{
         color="#333333", penwidth=1.4];
   edge [color="#333333", penwidth=1.4];
   x [label="image x", fillcolor="#FFFFFF"];
-  phi [label=<φ<SUB>θ</SUB>: {encoder_text}>, fillcolor="{encoder_fill}"];
+  phi [label="φθ: {encoder_text}", fillcolor="{encoder_fill}"];
   w [label="head w: new, random start, trained", fillcolor="{OKABE_ITO['orange']}"];
-  y [label=<prediction w<SUP>⊤</SUP>φ<SUB>θ</SUB>(x)>, fillcolor="#FFFFFF"];
+  y [label="prediction wᵀφθ(x)", fillcolor="#FFFFFF"];
   x -> phi -> w -> y;
 }}
 """

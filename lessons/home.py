@@ -22,7 +22,8 @@ STAGES = (
      ":material/flag:"),
 )
 
-# Graphviz source drawn in the browser; colours from the Okabe-Ito palette.
+# Graphviz source drawn in the browser; colours from the Okabe-Ito palette. Plain text with
+# the notes' own inline notation (φθ̂): the browser's Graphviz spaces HTML <SUB> badly.
 PARADIGM_DOT = """
 digraph paradigm {
   rankdir=LR; bgcolor="transparent"; nodesep=0.25; ranksep=0.45;
@@ -30,9 +31,9 @@ digraph paradigm {
         color="#333333", fillcolor="#FFFFFF", penwidth=1.4];
   edge [color="#333333", penwidth=1.4, fontname="Helvetica", fontsize=11];
   data  [label="Unlabeled data\\nx⁽¹⁾ … x⁽ⁿ⁾", fillcolor="#56B4E9"];
-  loss  [label=<Pretraining loss<BR/>L<SUB>pre</SUB>(θ)>, fillcolor="#F0E442"];
-  model [label=<Pretrained model<BR/>θ̂,  φ<SUB>θ̂</SUB>(x)>, fillcolor="#E69F00"];
-  probe [label=<Linear probe<BR/>w<SUP>⊤</SUP>φ<SUB>θ̂</SUB>(x), θ̂ fixed>];
+  loss  [label="Pretraining loss\\nLₚᵣₑ(θ)", fillcolor="#F0E442"];
+  model [label="Pretrained model\\nθ̂,  φθ̂(x)", fillcolor="#E69F00"];
+  probe [label="Linear probe\\nwᵀφθ̂(x), θ̂ fixed"];
   fine  [label="Finetuning\\nw and θ from θ̂"];
   zero  [label="Zero-shot\\nask a question"];
   icl   [label="In-context\\nexamples in the prompt"];

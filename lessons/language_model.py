@@ -69,7 +69,7 @@ if found:
     c1.caption(about)
     if not ss.lm_text:
         ss.lm_text = EXAMPLES.get(ss.lm_model, "the cat ")
-    c2.text_area("Text x₁…x_T", key="lm_text", max_chars=5000, height=90)
+    c2.text_area(r"Text $x_1\dots x_T$", key="lm_text", max_chars=5000, height=90)
     limit = max_text_chars(model)
     text = ss.lm_text[:limit]
     if len(ss.lm_text) > limit:

@@ -80,6 +80,15 @@ def parse(setting: Setting, raw: object) -> object:
         for option in setting.options:
             if str(option) == text:
                 return option
+        if all(isinstance(o, int | float) and not isinstance(o, bool) for o in setting.options):
+            # a number written another way ("1" for 1.0, "1e-2" for 0.01) is the same choice
+            try:
+                number = float(text)
+            except ValueError:
+                number = math.nan
+            for option in setting.options:
+                if math.isclose(number, option, rel_tol=1e-9):
+                    return option
         options = [str(o) for o in setting.options]
         shown = ", ".join(options) if len(options) <= 8 else (
             f"{', '.join(options[:3])}, ..., {options[-1]}")

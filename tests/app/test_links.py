@@ -116,3 +116,24 @@ def test_parse_refuses_bad_values(raw, kind):
 
     with pytest.raises(FMError):
         links.parse(links.Setting("k", "K", kind, low=0, high=10), raw)
+
+
+@pytest.mark.parametrize("raw, expected", [("1", 1.0), ("1.0", 1.0), ("1e-2", 0.01),
+                                           ("0.0100", 0.01)])
+def test_a_numeric_choice_may_be_written_any_way(raw, expected):
+    setting = links.Setting("k", "K", "choice", (0.001, 0.01, 1.0))
+    assert links.parse(setting, raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["0.5", "nan", "inf", "abc", "1e309"])
+def test_a_numeric_choice_still_refuses_what_is_not_one(raw):
+    from fmcore.errors import FMError
+
+    with pytest.raises(FMError, match="is not one of"):
+        links.parse(links.Setting("k", "K", "choice", (0.001, 0.01, 1.0)), raw)
+
+
+def test_a_teacher_may_write_alpha_1_in_a_link():
+    at = opened("lessons/gradient_descent.py", {"gd_dataset": "house_prices", "gd_alpha": "1"})
+    assert at.session_state["gd_alpha"] == 1.0
+    assert not [w for w in at.warning if "From the link" in w.value]
