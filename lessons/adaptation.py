@@ -26,7 +26,7 @@ from ui.widgets import columns, init_state
 RUN, GRID = "ad_run", "ad_grid"
 DRAWS = itertools.count()  # live redraws happen in one script run: each needs its own keys
 SHOTS = (1, 2, 5, 10, 25, 50, 500)
-RANDOM = "random (no pretraining)"
+RANDOM = "random (untrained)"  # short: it is a chip in a multiselect
 TASK_LABELS = {"class": "shape class (10 classes)", "size": "shape size (regression)",
                "x": "x position (regression)"}
 EQUATIONS = {
