@@ -133,7 +133,8 @@ def test_adaptation_probe_runs_and_draws_its_curves(tab, server_url):
 def test_pretext_gallery_and_a_short_rotation_run(tab, server_url):
     tab.goto(f"{server_url}/pretext_tasks")
     settle(tab)
-    tab.get_by_text(re.compile(r"^z = \d: (turned|upright)")).first.wait_for()  # the gallery's captions
+    # the gallery's captions
+    tab.get_by_text(re.compile(r"^z = \d: (turned|upright)")).first.wait_for()
     screenshot(tab, "pretext_gallery")
     tab.get_by_role("button", name="Train").click()
     tab.get_by_text(re.compile(r"^Pretext pretraining: step [1-9]\d* of 1500")).wait_for(
