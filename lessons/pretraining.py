@@ -54,7 +54,7 @@ def draw(run: runner.Run, final: bool = False) -> None:
     if not final:
         plot(scatter, f"pt_pca_{tag}")
         return
-    picked = st.plotly_chart(scatter, key="pt_pca", theme=None, on_select="rerun",
+    picked = st.plotly_chart(scatter, key="sel_pt_pca", theme=None, on_select="rerun",
                              selection_mode=("box", "lasso", "points"))
     chosen = [p["point_index"] for p in picked.selection.points] if picked else []
     if chosen:

@@ -72,7 +72,7 @@ def train(
     events: Callable[[], Iterator],
     *,
     total_steps: int,
-    draw: Callable[[Run], None],
+    draw: Callable[..., None],
     result: Callable[[Any], Any] | None = None,
     label: str = "Training",
     unit: str = "step",
@@ -80,9 +80,10 @@ def train(
     """Run ``events()`` live under ``key``: queue, progress bar, Stop button, live ``draw``.
 
     ``result(event)`` picks what to keep from an event (for example the model it carries);
-    the run keeps it even when stopped. ``draw(run)`` draws the lesson's live charts; it is
-    called every ``REDRAW_SECONDS`` and once at the end. ``unit`` names what a step counts
-    in the progress text ("step", or "run" for a grid of trainings).
+    the run keeps it even when stopped. ``draw(run, final=False)`` draws the lesson's live
+    charts; it is called every ``REDRAW_SECONDS``, and once at the end with ``final=True``
+    (the charts that need a finished run, e.g. selections, and stable widget keys). ``unit``
+    names what a step counts in the progress text ("step", or "run" for a grid of trainings).
     """
     run = Run(total_steps=max(1, total_steps), unit=unit)
     st.session_state[key] = run
@@ -122,8 +123,8 @@ def train(
     stop.empty()
     progress.progress(min(run.step / run.total_steps, 1.0),
                       text=f"{label}: {run.status} at {unit} {run.step} of {run.total_steps}")
-    with live.container():
-        draw(run)
+    with live.container():  # the finished run as a later rerun shows it (final=True)
+        draw(run, final=True)
     return run
 
 

@@ -21,11 +21,13 @@ def keep_widget_state() -> None:
 
     Streamlit forgets the state of widgets that are not drawn in a run; writing a key back
     marks it as the session's own. Buttons hold no value to keep (their keys start 'btn_'),
-    and file uploaders and data editors refuse it (their keys start 'upload_' and 'editor_';
-    a data editor's edits are kept by its page instead).
+    and file uploaders, data editors and chart selections refuse it (their keys start
+    'upload_', 'editor_' and 'sel_'; a data editor's edits are kept by its page instead).
+    A refused key must be skipped here, not caught: the assignment itself succeeds and the
+    widget raises later, when it is drawn again.
     """
     for key in list(st.session_state.keys()):
-        if isinstance(key, str) and not key.startswith(("btn_", "upload_", "editor_",
+        if isinstance(key, str) and not key.startswith(("btn_", "upload_", "editor_", "sel_",
                                                               "FormSubmitter")):
             try:
                 st.session_state[key] = st.session_state[key]

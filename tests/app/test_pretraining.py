@@ -50,3 +50,6 @@ def test_a_short_training_fills_the_charts_keeps_the_model_and_offers_it(pt):
     assert "SimCLR, trained in this session" in pt.session_state["trained_models"]
     pt.run()  # the next rerun redraws the finished run from the session
     assert "Pretraining loss" in figures(pt) and not pt.exception
+    pt.slider(key="pt_tau").set_value(0.5).run()  # and later ones: the scatter's selection
+    pt.run()  # state was written back and then refused ("read-only"), an exception
+    assert not pt.exception and "Pretraining loss" in figures(pt)
