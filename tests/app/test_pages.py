@@ -14,6 +14,18 @@ def test_page_runs_without_exception(app, info):
 
 
 @pytest.mark.parametrize("info", all_pages(), ids=lambda p: p.path)
+def test_page_survives_reruns_and_a_visit_elsewhere(app, info):
+    """Every rerun writes the widgets' state back (ui.widgets.keep_widget_state); a widget
+    that refuses it raises only when drawn again, on a later rerun."""
+    app.switch_page(info.path).run()
+    app.run()
+    app.switch_page("lessons/home.py").run()
+    app.switch_page(info.path).run()
+    app.run()
+    assert not app.exception, app.exception
+
+
+@pytest.mark.parametrize("info", all_pages(), ids=lambda p: p.path)
 def test_page_runs_in_classroom_mode(app, info):
     app.toggle(key="classroom").set_value(True).run()
     app.switch_page(info.path).run()
