@@ -34,7 +34,7 @@ def extend(n: int) -> None:
 
 init_state({"tp_model": None, "tp_prompt": "the cat ", "tp_tau": 1.0, "tp_top_k": 0,
             "tp_top_p": 1.0, "tp_generated": "", "tp_n": 20, "tp_round": 0, "tp_draws": 1000,
-            "tp_counts": None, "tp_last": None})
+            "tp_counts": None, "tp_last": None, "tp_draw_round": 0})
 large = state.classroom()
 ss = st.session_state
 st.title("Sampling and temperature")
@@ -42,7 +42,8 @@ st.markdown("**What does temperature do to the next character?** The model gives
             "u for every character; sampling draws from softmax(u / τ).")
 st.info("Try this: drag the τ slider under the bars from 1 down to 0 and watch the mass pile "
         "onto one character (greedy); then up to 3, where even unlikely characters get a "
-        "chance. Then press **Next character** a few times at τ = 0 and at τ = 2.",
+        "chance. Then set **Temperature τ for generating** to 0 and press **Next character** "
+        "a few times; then again at τ = 2.",
         icon=":material/lightbulb:")
 
 links.bind("temperature", [
@@ -81,7 +82,8 @@ st.caption("τ → 0 is greedy decoding (the argmax; τ = 0 here means exactly t
            "model's own distribution, Eq. 14.9.")
 plot(plots.next_token_figure(sweep, start=tau_index(ss.tp_tau), large=large,
                              title="Next character, "), "tp_bars")
-st.caption("The slider under the chart runs in your browser: the bars follow it at once. "
+st.caption("The slider under the chart runs in your browser: the bars follow it at once. It "
+           "starts at the τ for generating (below) and goes back to it when the page redraws. "
            "Outlined bars: the model's own distribution (τ = 1, no top-k or top-p).")
 
 st.header("Generate")
@@ -96,8 +98,8 @@ b2.button(f"Generate {ss.tp_n}", key="btn_tp_many", icon=":material/fast_forward
 if b3.button("Clear", key="btn_tp_clear", icon=":material/backspace:"):
     ss.tp_generated, ss.tp_last = "", None
     st.rerun()
-st.text_area("Prompt + generated text (the bars above show what may come next)", context,
-             height=110, disabled=True)
+st.caption("Prompt + generated text (the bars above show what may come next):")
+st.code(context or " ", language=None, wrap_lines=True)  # dark on light: readable projected
 if isinstance(ss.tp_last, str):
     st.error(ss.tp_last)
 elif ss.tp_last is not None:
@@ -112,8 +114,9 @@ if d1.button(f"Draw {ss.tp_draws} next characters at τ = {ss.tp_tau:g}", key="b
              icon=":material/casino:"):
     logits, _ = cached.next_logits(lm_models.key(ss.tp_model, model), context, model,
                                    tokenizer)
-    counts = sample_many(logits, ss.tp_tau, ss.tp_draws, state.generator(7),
-                         top_k=top_k, top_p=top_p)
+    ss.tp_draw_round += 1  # each press a new draw; the seed and the count make it repeatable
+    counts = sample_many(logits, ss.tp_tau, ss.tp_draws,
+                         state.generator(100_000 + ss.tp_draw_round), top_k=top_k, top_p=top_p)
     ss.tp_counts = (context, ss.tp_tau, group_counts(counts, sweep))
 if ss.tp_counts is not None and ss.tp_counts[0] == context:
     _, tau, counts = ss.tp_counts

@@ -48,7 +48,7 @@ def test_next_character_and_generate_n_and_greedy_is_reproducible(tp):
     before = bars(tp)["data"][1]["y"]  # the model's own distribution (τ = 1)
     tp.button(key="btn_tp_next").click().run()
     assert len(tp.session_state["tp_generated"]) == 1
-    shown = tp.text_area[-1].value
+    shown = tp.main.code[-1].value
     assert shown == tp.session_state["tp_prompt"] + tp.session_state["tp_generated"]
     assert bars(tp)["data"][1]["y"] != before  # the bars are now for the next position
     tp.button(key="btn_tp_many").click().run()
@@ -67,6 +67,8 @@ def test_drawing_many_samples_matches_the_prediction(tp):
     drawn, predicted = hist["data"][0]["y"], hist["data"][1]["y"]
     assert sum(drawn) == pytest.approx(1.0)
     assert max(abs(a - b) for a, b in zip(drawn, predicted, strict=True)) < 0.06
+    tp.button(key="btn_tp_draw").click().run()  # drawing again draws anew
+    assert figure(tp, "1000 draws at τ = 1.00")["data"][0]["y"] != drawn
 
 
 @pytest.mark.parametrize("prompt", ["", "x" * 500, "the 🐱 cat\x00"])
