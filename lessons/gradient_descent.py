@@ -38,6 +38,8 @@ if "gd_alpha" not in st.session_state:
 LINK = [
     links.Setting("gd_dataset", "Dataset", "choice", tuple(SPECS), after=reset_for_dataset),
     links.Setting("gd_alpha", "Learning rate α", "choice", tuple(learning_rate_choices())),
+    links.Setting("gd_theta1", "Start θ1", "float", low=-1e3, high=1e3),  # clamped to the view
+    links.Setting("gd_theta2", "Start θ2", "float", low=-1e3, high=1e3),
     links.Setting("gd_sgd", "Mini-batches (SGD)", "bool"),
     links.Setting("gd_batch", "Batch size", "int", low=1, high=10_000),
     links.Setting("gd_shuffle", "Shuffle", "bool"),
@@ -54,6 +56,9 @@ st.info("Try this: press **+N steps**, then ▶ Play under the chart. Then choos
 links.bind("gradient_descent", LINK)
 st.session_state.gd_batch = min(st.session_state.gd_batch, SPECS[st.session_state.gd_dataset]
                                 .n_examples)  # a link's batch may exceed this dataset's size
+v1, w1, v2, w2 = SPECS[st.session_state.gd_dataset].view  # and its start the sliders' range
+st.session_state.gd_theta1 = min(max(float(st.session_state.gd_theta1), v1), w1)
+st.session_state.gd_theta2 = min(max(float(st.session_state.gd_theta2), v2), w2)
 
 controls, picture = columns([1, 2.2], large, gap="large")
 with controls:

@@ -9,9 +9,9 @@ from ui import links
 # page -> (a link's parameters, the settings they must give)
 GOOD = {
     "lessons/gradient_descent.py": ({"gd_dataset": "house_prices", "gd_sgd": "true",
-                                     "gd_steps": "25"},
+                                     "gd_steps": "25", "gd_theta1": "-1.5"},
                                     {"gd_dataset": "house_prices", "gd_sgd": True,
-                                     "gd_steps": 25}),
+                                     "gd_steps": 25, "gd_theta1": -1.5}),
     "lessons/pretext_tasks.py": ({"pp_domain": "timeseries", "pp_steps": "300"},
                                  {"pp_domain": "timeseries", "pp_steps": 300}),
     "lessons/simclr_loss.py": ({"cl_b": "4", "cl_method": "nt_xent", "cl_models": "random"},
@@ -131,6 +131,11 @@ def test_a_numeric_choice_still_refuses_what_is_not_one(raw):
 
     with pytest.raises(FMError, match="is not one of"):
         links.parse(links.Setting("k", "K", "choice", (0.001, 0.01, 1.0)), raw)
+
+
+def test_a_start_outside_the_view_is_brought_to_its_edge():
+    at = opened("lessons/gradient_descent.py", {"gd_theta1": "999"})
+    assert at.session_state["gd_theta1"] == at.slider(key="gd_theta1").max
 
 
 def test_a_teacher_may_write_alpha_1_in_a_link():
