@@ -24,9 +24,8 @@ def available() -> dict[str, tuple]:
 
 def offer(name: str, model, tokenizer, description: str) -> None:
     """Offer a language model trained in this session to the other language lessons."""
-    models.offer(name, model, description)
-    st.session_state[models.KEY][name].update(kind=KIND, tokenizer=tokenizer)
     model.lab_cache_key = uuid.uuid4().hex  # a retrained model never reuses cached numbers
+    models.offer(name, model, description, kind=KIND, tokenizer=tokenizer)
 
 
 def key(name: str, model) -> str:

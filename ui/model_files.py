@@ -33,12 +33,12 @@ def _load(file) -> None:
     model, tokenizer, manifest = load_checkpoint_zip(file.getvalue())
     name = f"uploaded: {file.name[:40]}"
     about = str(manifest.get("description") or f"a {manifest['kind']} model from {file.name}")
-    if tokenizer is not None:
+    st.session_state.model_upload_message = (True, f"Loaded “{name}”: the lessons that use "
+                                             f"this kind of model now offer it.")
+    if tokenizer is not None:  # offering reruns the script: the message is set first
         lm_models.offer(name, model, tokenizer, about)
     else:
         models.offer(name, model, about)
-    st.session_state.model_upload_message = (True, f"Loaded “{name}”: the lessons that use "
-                                             f"this kind of model now offer it.")
 
 
 def box() -> None:

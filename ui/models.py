@@ -8,9 +8,18 @@ import streamlit as st
 KEY = "trained_models"
 
 
-def offer(name: str, model, description: str) -> None:
-    """Make ``model`` available to later lessons of this session under ``name``."""
-    st.session_state.setdefault(KEY, {})[name] = {"model": model, "description": description}
+def offer(name: str, model, description: str, **more) -> None:
+    """Make ``model`` available to later lessons of this session under ``name`` (``more``:
+    further fields, e.g. a language model's tokenizer).
+
+    The sidebar's *Your models* box was drawn before the page that trains: when ``model`` is
+    new there, the script reruns at once so the box shows it, instead of one click later.
+    """
+    store = st.session_state.setdefault(KEY, {})
+    new = name not in store or store[name]["model"] is not model
+    store[name] = {"model": model, "description": description, **more}
+    if new:
+        st.rerun()
 
 
 def offered() -> dict[str, dict]:

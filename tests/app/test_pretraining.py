@@ -48,6 +48,8 @@ def test_a_short_training_fills_the_charts_keeps_the_model_and_offers_it(pt):
     run = pt.session_state["pt_run"]
     assert run.status == "done" and run.result is not None
     assert "SimCLR, trained in this session" in pt.session_state["trained_models"]
+    # the sidebar's box, drawn before the page, already offers it (offer reruns the script)
+    assert [b for b in pt.sidebar.get("download_button") if "SimCLR" in b.proto.label]
     pt.run()  # the next rerun redraws the finished run from the session
     assert "Pretraining loss" in figures(pt) and not pt.exception
     pt.slider(key="pt_tau").set_value(0.5).run()  # and later ones: the scatter's selection
