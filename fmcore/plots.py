@@ -712,10 +712,14 @@ def surprise_map_figure(
     the figure as data, never as HTML. ``places`` are (row, column) cells, from
     :func:`fmcore.lm.explain.text_grid`."""
     rows = max((r for r, _ in places), default=0) + 1
+    # The reversed scale is dark at the top, past about 55% of its range (as cmax is the
+    # largest value): white letters there, dark ones on the light cells
+    top = max((float(v) for v in nll), default=0.0)
+    ink = ["white" if top > 0 and float(v) / top > 0.55 else "black" for v in nll]
     fig = go.Figure(go.Scatter(
         x=[c for _, c in places], y=[r for r, _ in places], mode="markers+text",
         text=[html.escape(c) for c in chars],  # Plotly reads a few tags: show them as typed
-        textfont={"size": 18 if large else 14, "family": "monospace"},
+        textfont={"size": 18 if large else 14, "family": "monospace", "color": ink},
         marker={"symbol": "square", "size": 26 if large else 20, "color": list(nll),
                 "colorscale": SEQUENTIAL_SCALE, "reversescale": True, "cmin": 0,
                 "colorbar": {"title": {"text": "−log p (nats)"}},

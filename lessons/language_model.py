@@ -104,6 +104,10 @@ t2.select_slider("Steps", [100, 300, 1000, 2000, 4000], key="lm_steps")
 if ss.lm_corpus == YOURS:
     st.text_area("Your text (at least a few hundred characters)", key="lm_user_text",
                  height=120)
+    if not ss.lm_user_text.strip():  # nothing typed yet: a hint, not an error
+        st.info("Paste some text above: a model learns its characters from it.",
+                icon=":material/edit_note:")
+        st.stop()
 try:
     corpus = (user_corpus(ss.lm_user_text) if ss.lm_corpus == YOURS
               else load_corpus(ss.lm_corpus))

@@ -226,3 +226,9 @@ def test_pca_markers_match_the_shape_names_and_stay_distinct():
     assert (symbol["star"], symbol["triangle"], symbol["plus"]) == ("star", "triangle-up", "cross")
     assert symbol["heart"] not in {f"{n}" for n in CLASS_NAMES}  # a marker that names no class
     assert len(set(symbol.values())) == len(CLASS_NAMES)
+
+
+def test_surprise_letters_stay_readable_on_dark_cells():
+    fig = plots.surprise_map_figure(list("abc"), [0.1, 2.0, 4.0], [(0, 0), (0, 1), (0, 2)],
+                                    ["", "", ""], title="Surprise")
+    assert list(fig.data[0].textfont.color) == ["black", "black", "white"]

@@ -619,7 +619,8 @@ def user_corpus(data: bytes | str, name: str = "your text") -> Corpus:
             "The text is empty (or only spaces and newlines). Paste or upload some text."
         )
     lines = text.count("\n") + (not text.endswith("\n"))
-    description = f"Text you provided{note}: {len(text):,} characters on {lines:,} lines."
+    on = "1 line" if lines == 1 else f"{lines:,} lines"
+    description = f"Text you provided{note}: {len(text):,} characters on {on}."
     return Corpus(name, name, text, None, description)
 
 

@@ -61,6 +61,7 @@ def test_a_short_training_run_draws_the_floor_and_offers_the_model(lm):
 
 def test_your_own_text_that_is_too_short_gets_a_message(lm):
     lm.selectbox(key="lm_corpus").set_value("your text (paste below)").run()
+    assert not lm.error and any("Paste some text" in i.value for i in lm.info)  # a hint first
     lm.text_area(key="lm_user_text").set_value("far too short").run()
     assert not lm.exception
     assert lm.error and "characters" in lm.error[0].value
