@@ -5,6 +5,7 @@ import streamlit as st
 from fmcore import plots
 from fmcore.augment import AugmentConfig
 from fmcore.contrastive import MAX_BATCH, same_class_negatives, to_pil
+from fmcore.data.scenes import SCENE_TITLES
 from fmcore.errors import FMError
 from ui import cached, latex, links, state
 from ui.charts import plot
@@ -77,7 +78,13 @@ m2.radio("Loss", list(METHODS), format_func=METHODS.get, key="cl_method", horizo
 
 ss = st.session_state
 config = AugmentConfig(**{f"{n}_strength": ss[f"cl_{n}"] for n in STRENGTHS})
-args = (ss.cl_source, ss.cl_b, config, state.seed(), ss.cl_round, uploads)
+# B beyond the images there are: use them all and say so, rather than hide the lesson
+have = {"photos": len(SCENE_TITLES), "uploads": len(uploads)}.get(ss.cl_source, ss.cl_b)
+b = min(ss.cl_b, have) if have >= 2 else ss.cl_b  # fewer than 2: fmcore says what to do
+if b < ss.cl_b:
+    st.warning(f"There are {have} images here, so B = {have} (the slider asks for {ss.cl_b}).",
+               icon=":material/photo_library:")
+args = (ss.cl_source, b, config, state.seed(), ss.cl_round, uploads)
 try:
     batch, views = cached.simclr_views(*args)
 except FMError as error:
@@ -93,7 +100,7 @@ if not large:
     with st.expander("What was sampled for each view"):
         st.dataframe([{"view": f"{v}({i + 1})", **p.describe(i)}
                       for v, p in (("x̂", views.params_hat), ("x̃", views.params_tilde))
-                      for i in range(ss.cl_b)], hide_index=True)
+                      for i in range(b)], hide_index=True)
 
 st.subheader("The loss, pair by pair")
 if ss.cl_method == "notes":
@@ -122,7 +129,8 @@ for column, model in zip(columns(len(shown), large), shown, strict=True):
                                      title=f"{model.capitalize()} encoder: ", large=large),
              f"cl_sim_{model}")
         st.metric(f"{model.capitalize()} encoder, loss at τ = {TEMPERATURES[START]}",
-                  f"{sweep[START].total:.3f}")
+                  f"{sweep[START].total:.3f}",
+                  help="At the τ the chart opens with; the chart's title follows its slider.")
 if pairs:
     i, j = pairs[0]
     st.warning(f"x̂({i + 1}) and x̃({j + 1}) are both *{batch.names[i]}s*, yet the loss treats "

@@ -74,12 +74,13 @@ def test_same_class_negatives_are_pointed_out(cl):
     assert any("footnote 2" in w.value for w in cl.warning)
 
 
-def test_photos_refuse_a_batch_larger_than_they_have(cl):
+def test_a_batch_larger_than_the_photos_uses_them_all_and_says_so(cl):
     cl.radio(key="cl_source").set_value("photos").run()
     assert not cl.error and heatmaps(cl)
     cl.slider(key="cl_b").set_value(12).run()
-    assert any("at most 7" in e.value for e in cl.error)
-    assert not cl.exception
+    assert any("There are 7 images here, so B = 7" in w.value for w in cl.warning)
+    assert not cl.exception and not cl.error
+    assert all(len(h["z"]) == 7 for h in heatmaps(cl).values())  # the lesson stays, B = 7
 
 
 def test_uploads_bad_files_get_a_message_and_good_ones_are_used(cl):
