@@ -185,11 +185,11 @@ def descent_figure(
         yaxis={"range": [float(theta2[0]), float(theta2[-1])]},
     )
     if len(pts) > 1:
-        _add_replay(fig, pts)
+        _add_replay(fig, pts, large)
     return fig
 
 
-def _add_replay(fig: go.Figure, pts: list[list[float]]) -> None:
+def _add_replay(fig: go.Figure, pts: list[list[float]], large: bool = False) -> None:
     """Frames that grow the path one step at a time, a Play button and a step slider."""
     n = len(pts)
     shown = sorted({round(i * (n - 1) / (MAX_FRAMES - 1)) for i in range(MAX_FRAMES)} | {n - 1})
@@ -225,7 +225,9 @@ def _add_replay(fig: go.Figure, pts: list[list[float]]) -> None:
                       "buttons": [play, pause]}],
         sliders=[{
             "active": len(frames) - 1,
-            "x": 0.3, "y": -0.2, "len": 0.7, "xanchor": "left", "yanchor": "top",
+            # after the two buttons, which are wider in classroom type
+            "x": 0.42 if large else 0.3, "y": -0.2, "len": 0.58 if large else 0.7,
+            "xanchor": "left", "yanchor": "top",
             "currentvalue": {"visible": False},  # the tick labels already say the step
             "steps": [
                 {"label": f.name, "method": "animate",

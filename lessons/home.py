@@ -53,7 +53,9 @@ st.markdown(
 )
 st.graphviz_chart(PARADIGM_DOT, width="stretch")
 
-columns = st.columns(3) + st.columns(3)  # two rows of three: room for each link's label
+# two rows of three, or three of two in classroom type: room for each link's whole label
+per_row = 2 if state.classroom() else 3
+columns = [c for _ in range(6 // per_row) for c in st.columns(per_row)]
 for column, (stage, name, blurb, icon) in zip(columns, STAGES, strict=True):
     with column.container(border=True, height="stretch"):
         st.markdown(f"**{name}**")

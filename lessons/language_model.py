@@ -83,11 +83,14 @@ if found:
         score = None
     if score is not None:
         labels = [visible(c) for c in text]  # as typed, even where the model reads �
-        st.latex(r"\log p(x_1,\dots,x_T)=\sum_{t=1}^{T}\log p(x_t\mid x_0,\dots,x_{t-1})="
-                 + num(score.log_prob) + r"\ \text{nats}\qquad(14.5)")
-        st.latex(r"\text{loss}=\frac{1}{T}\sum_{t=1}^{T}-\log p(x_t\mid x_{<t})="
-                 + num(score.mean_loss) + rf"\ \text{{nats/char, }}T={score.length}"
-                 r"\qquad(14.8)")
+        # in classroom type the value goes to a second line: one line is wider than the page
+        cut = r"\\&=" if large else "="
+        st.latex(r"\begin{aligned}\log p(x_1,\dots,x_T)&=\sum_{t=1}^{T}\log p(x_t\mid x_0,"
+                 r"\dots,x_{t-1})" + cut + num(score.log_prob)
+                 + r"\ \text{nats}\qquad(14.5)\end{aligned}")
+        st.latex(r"\begin{aligned}\text{loss}&=\frac{1}{T}\sum_{t=1}^{T}-\log p(x_t\mid x_{<t})"
+                 + cut + num(score.mean_loss) + rf"\ \text{{nats/char, }}T={score.length}"
+                 r"\qquad(14.8)\end{aligned}")
         plot(plots.surprise_map_figure(labels, score.nll.tolist(), text_grid(text),
                                        position_notes(score, tokenizer), large=large,
                                        title="Surprise of each character (hover for the "

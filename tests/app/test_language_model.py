@@ -28,6 +28,9 @@ def test_the_chain_rule_numbers_agree_with_the_charts(lm):
     latex = [x.value for x in lm.get("latex")]
     assert any("(14.5)" in x for x in latex) and any("(14.8)" in x for x in latex)
     assert not figures(lm).get("Cross-entropy (Eq. 14.8) while training")  # not trained yet
+    assert not any("\\\\&=" in x for x in latex)  # one line each: they fit the page
+    lm.toggle(key="classroom").set_value(True).run()  # classroom type: the value on line two
+    assert sum("\\\\&=" in x.value for x in lm.get("latex")) == 2
 
 
 def test_a_less_likely_text_costs_more_per_character(lm):
