@@ -755,7 +755,8 @@ def running_loss_figure(chars: Sequence[str], nll: Sequence[float], *, large: bo
                    line={"color": OKABE_ITO["vermillion"], "width": 3}),
     ])
     mean = total / max(1, len(nll))
-    _style(fig, f"Chain rule: −log p(text) = {total:.2f} nats, mean loss {mean:.3f} nats/char",
+    gap = "<br>" if large else ", "  # one line is wider than half a page in classroom type
+    _style(fig, f"Chain rule: −log p(text) = {total:.2f} nats{gap}mean loss {mean:.3f} nats/char",
            "position t", "−log p per character (nats)", large)
     fig.update_layout(height=380, showlegend=True, yaxis2={
         "title": {"text": "running sum (nats)"}, "overlaying": "y", "side": "right",
