@@ -104,7 +104,7 @@ if not large:
 
 st.subheader("The loss, pair by pair")
 if ss.cl_method == "notes":
-    st.latex(latex.NOTES_SIMCLR)
+    st.latex(latex.NOTES_SIMCLR_PQ if large else latex.NOTES_SIMCLR)
     st.caption("Section 14.2 of the notes. Here φ ends in a normalisation to length 1/√τ, so "
                "φ(x̂)ᵀφ(x̃) = cos/τ, as the shipped encoder was trained. Each row's term is "
                "−log p/(p+q): it falls as the positive p grows, rises as the negatives q grow "

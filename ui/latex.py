@@ -31,3 +31,9 @@ NOTES_SIMCLR = (r"L_{\text{pre}}(\theta) = -\sum_{i=1}^{B}\log"
 # NT-Xent (Chen et al. 2020, Eq. 1), the mean over all 2B views as anchors:
 NT_XENT = (r"L = \frac{1}{2B}\sum_{k=1}^{2B} -\log\frac{\exp(\cos(z_k, z_{k^+})/\tau)}"
            r"{\sum_{l\neq k}\exp(\cos(z_k, z_l)/\tau)}")
+# The same loss on three lines, with the p and q the page's bars use: narrow enough for
+# classroom type (one line is wider than the page there)
+NOTES_SIMCLR_PQ = (r"\begin{aligned}L_{\text{pre}}(\theta)&=-\sum_{i=1}^{B}\log\frac{p_i}{p_i+q_i},"
+                   r"\\ p_i&=\exp(\phi(\hat x^{(i)})^\top\phi(\tilde x^{(i)})),"
+                   r"\\ q_i&=\sum_{j\neq i}\exp(\phi(\hat x^{(i)})^\top\phi(\tilde x^{(j)}))"
+                   r"\end{aligned}")

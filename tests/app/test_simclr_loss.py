@@ -35,6 +35,9 @@ def test_opens_with_views_and_both_encoders_side_by_side(cl):
     for trace in maps.values():
         assert len(trace["z"]) == 6 and len(trace["z"][0]) == 6 and no_nan(trace["z"])
     assert any("\\sum_{j\\neq i}" in e.value for e in cl.latex)
+    cl.toggle(key="classroom").set_value(True).run()  # narrower: p and q on lines of their own
+    (formula,) = [e.value for e in cl.latex if "L_{\\text{pre}}" in e.value]
+    assert "aligned" in formula and "q_i&=" in formula
 
 
 def test_pretrained_encoder_scores_positives_above_negatives_and_beats_random(cl):
