@@ -72,10 +72,10 @@ st.markdown("**Where do labels come from when nobody labels the data?** Self-sup
             r"makes a pseudolabel $z$ from the data $x$ itself, trains "
             r"$k_\gamma(h_\theta(\cdot))$ to predict it, then keeps the feature extractor "
             r"$h_{\theta^*}$ for the task we care about.")
-st.info(r"Try this: train **rotation prediction** on images; watch the transferred $h_{\theta^*}$ "
-        "beat "
-        "a random one on the shape classes. Then try **jigsaw**: it solves its puzzle well, "
-        "yet transfers much less. Not every pseudolabel needs the meaning of the image.",
+st.info(r"Try this: train **rotation prediction** on images; watch the transferred "
+        r"$h_{\theta^*}$ beat a random one on the shape classes. Then try **jigsaw**: it "
+        "solves its puzzle well, yet transfers much less. Not every pseudolabel needs the "
+        "meaning of the image.",
         icon=":material/lightbulb:")
 
 links.bind("pretext_tasks", [

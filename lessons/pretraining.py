@@ -73,7 +73,6 @@ def draw(run: runner.Run, final: bool = False) -> None:
                                     [m[0] for m in marks], large=large), "pt_interface")
 
 
-
 def show_formula(run: runner.Run | None) -> None:
     """The loss being minimised, equal to its value over the last 10 steps of ``run``."""
     last = run.of_type(StepEvent)[-10:] if run is not None else []
@@ -137,8 +136,6 @@ except FMError as error:
     st.stop()
 st.caption(f"{config.n_images} unlabelled images, {config.epochs:.1f} epochs; labels of "
            f"{config.eval_images} held-out images are used only to monitor.")
-
-
 
 formula = st.empty()  # filled once the run is known, so its number is the latest
 if st.button("Train", key="btn_pt_train", type="primary", icon=":material/play_arrow:"):
