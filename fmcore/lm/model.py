@@ -24,6 +24,8 @@ every step repeats work: the keys and values of the earlier positions do not cha
 never look ahead). :class:`KVCache` keeps them, per layer, with shape (B, heads, T_so_far,
 d_head), and :meth:`TinyGPT.step` only computes the new positions. Scoring a text token by
 token with the cache gives the same logits as one full forward pass (a test checks it).
+Generation itself (:mod:`fmcore.lm.generate`) reads through :class:`fmcore.lm.decoder.Decoder`:
+the same computation on packed weights, about twice as fast per token.
 
 Parameters are created on the ``meta`` device (no random numbers drawn) and filled from a
 ``torch.Generator`` by :func:`init_gpt_parameters` (rule 4 of DESIGN.md); dropout, when
@@ -216,8 +218,8 @@ class CausalSelfAttention(nn.Module):
     The heads' outputs are concatenated and mixed by the output projection W_o. Dividing by
     sqrt(d) keeps the scores near unit variance, so the softmax does not saturate at
     initialisation. Written out with matrix products, so the steps can be read one by one;
-    only generation (``fused=True``, from :meth:`TinyGPT.step`) hands the same computation
-    to PyTorch's fused kernel, where the per-token cost matters more than reading it.
+    only :meth:`TinyGPT.step` (``fused=True``), which reads a text position by position,
+    hands the same computation to PyTorch's fused kernel.
     """
 
     def __init__(self, width: int, heads: int, alibi: bool = False) -> None:
@@ -490,8 +492,8 @@ class TinyGPT(nn.Module):
         ``step(ids[:, :n])`` then ``step(ids[:, n:], cache)`` gives the same logits as
         ``forward(ids)``, computing each position once: how generation (Eq. 14.9-14.16)
         reads one new token per step without recomputing the prefix. Attention runs in
-        PyTorch's fused kernel here (the same numbers up to rounding; no weights to return),
-        since generation calls this once per token.
+        PyTorch's fused kernel here (the same numbers up to rounding; no weights to return).
+        Generation uses :class:`fmcore.lm.decoder.Decoder`, faster per token.
         """
         logits, new_cache, _, _ = self._run(ids, cache, generator, fused=True)
         return logits, new_cache

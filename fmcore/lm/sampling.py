@@ -63,6 +63,10 @@ def _check_logits(logits: object) -> torch.Tensor:
         )
     if not logits.is_floating_point():
         raise SettingError(f"logits must be floating-point numbers, got {logits.dtype}.")
+    # the usual case in two calls (generation checks every token): a finite sum means
+    # finite entries; otherwise (or if the sum overflows) the checks below say what is wrong
+    if math.isfinite(float(logits.sum())):
+        return logits
     if bool(torch.isnan(logits).any()) or bool((logits == math.inf).any()):
         raise SettingError("logits contain NaN or +inf; every score must be a number.")
     if not bool(torch.isfinite(logits).any(dim=-1).all()):
@@ -88,9 +92,8 @@ def _probs64(logits: torch.Tensor, tau: float) -> torch.Tensor:
     # Subtract the largest logit first: softmax is unchanged (the factor exp(-max/tau)
     # cancels) and every exponent is <= 0, so exp never overflows, the largest entry is
     # exp(0) = 1 and the sum is >= 1. For tiny tau the others go to exp(-inf) = 0: no NaN.
-    z = (u - u.max(dim=-1, keepdim=True).values) / tau  # (..., V), <= 0
-    e = torch.exp(z)  # (..., V)
-    return e / e.sum(dim=-1, keepdim=True)
+    z = (u - u.amax(dim=-1, keepdim=True)) / tau  # (..., V), <= 0
+    return torch.softmax(z, dim=-1)  # exp(z) / sum exp(z), in one call
 
 
 def next_token_probs(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -176,7 +179,8 @@ def sample_next(
     ``logits`` (V,) gives a long tensor of shape (); (B, V) gives (B,), one draw per row.
     Temperature 0 returns the argmax (greedy; ties: the lowest id) without drawing: the
     generator is left untouched. All randomness comes from ``generator``: the same
-    generator state gives the same tokens.
+    generator state gives the same tokens. The draw is inverse transform sampling: one
+    uniform number per row, and the first token whose cumulative probability exceeds it.
     """
     g = check_generator(generator)
     tau = _check_temperature(temperature)
@@ -184,9 +188,23 @@ def sample_next(
     p = _filtered64(x, tau, top_k, top_p)  # (..., V); validates top_k and top_p
     if tau == 0.0:
         return _argmax(x)
-    rows = p.reshape(-1, p.shape[-1])  # (B, V)
-    ids = torch.multinomial(rows, 1, generator=g).squeeze(-1)  # (B,)
-    return ids.reshape(p.shape[:-1])
+    return _inverse_cdf(p.reshape(-1, p.shape[-1]), g).reshape(p.shape[:-1])
+
+
+def _inverse_cdf(p: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One draw per row of ``p`` (B, V) by inverse transform sampling: a uniform r in
+    [0, total) and the first token whose cumulative probability P_i exceeds r: (B,).
+
+    Token i is drawn when r falls in [P_{i-1}, P_i), an interval of length p_i; a token of
+    probability 0 has an empty interval and is never drawn. (``torch.multinomial`` draws
+    from the same distribution, but in generation, between two steps of the model, it
+    cost about 60 µs a token against 25 for this.)"""
+    cumulative = torch.cumsum(p, dim=-1)  # (B, V) P_i, non-decreasing
+    total = cumulative[:, -1:]  # (B, 1), 1 up to rounding
+    r = torch.rand(total.shape, dtype=p.dtype, generator=generator) * total  # (B, 1)
+    # r * total can round up to total itself; the largest number below it keeps r < total
+    r = torch.minimum(r, torch.nextafter(total, torch.zeros_like(total)))
+    return torch.searchsorted(cumulative, r, right=True).squeeze(-1)  # first P_i > r
 
 
 # ============================================================================ entropy

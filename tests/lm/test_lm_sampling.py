@@ -269,6 +269,23 @@ def test_sampling_frequencies_match_filtered_probs(tau, top_k, top_p):
     assert chi2 < CHI2_999[int(kept.sum()) - 1]
 
 
+@pytest.mark.parametrize(
+    "r, token", [(0.0, 1), (0.2499, 1), (0.2501, 3), (0.9999, 3), (1.0, 3)]
+)
+def test_a_uniform_r_draws_the_first_token_whose_cumulative_probability_exceeds_it(
+    monkeypatch, r, token
+):
+    """Inverse transform sampling by hand: P = 0, .25, .25, 1, 1 for p = 0, .25, 0, .75, 0.
+    r = 1 cannot come from torch.rand, but r * total can round up to the total: the last
+    token (probability 0) must still never be drawn."""
+    monkeypatch.setattr(
+        torch, "rand", lambda shape, dtype, generator: torch.full(shape, r, dtype=dtype)
+    )
+    u = _from_probs([0.0, 0.25, 0.0, 0.75, 0.0])
+    assert int(sample_next(u, 1.0, _gen())) == token
+    assert sample_next(u.expand(3, -1), 1.0, _gen()).tolist() == [token] * 3
+
+
 def test_one_row_gives_a_scalar_a_batch_gives_one_id_per_row():
     assert sample_next(torch.zeros(5), 1.0, _gen()).shape == ()
     assert sample_next(torch.zeros(3, 5), 1.0, _gen()).shape == (3,)
