@@ -17,7 +17,7 @@ can be drawn, and then they are shown as such.
 new token costs one position: the keys and values of the earlier positions are kept, not
 recomputed. A :class:`fmcore.lm.decoder.Decoder` does this reading: the model's forward pass
 for the new positions only, with its weights packed for speed (that module says how, and
-why it is 2-3 times faster than :meth:`fmcore.lm.model.TinyGPT.step`, which computes the
+why it is about twice as fast as :meth:`fmcore.lm.model.TinyGPT.step`, which computes the
 same thing module by module). Greedy generation with the cache gives the same tokens as
 re-reading the whole text at every step (a test checks it).
 
