@@ -504,22 +504,34 @@ def interface_figure(
     accuracies: Sequence[float],
     steps: Sequence[int],
     *,
+    loss_name: str = "pretraining loss L_pre(θ)",
     large: bool = False,
 ) -> go.Figure:
     """Pretraining loss against the downstream (probe) accuracy at each checkpoint: the
-    pretraining-adaptation interface of the course slides' theory figure."""
+    pretraining-adaptation interface of the course slides' theory figure.
+
+    The loss axis runs the usual way (lower loss to the left), so training usually moves
+    left and up. Arrows along the path point the way it went; only the first and last
+    checkpoints carry a label (neighbouring ones sit too close to label them all), and
+    every point names its step on hover.
+    """
+    n = len(steps)
     fig = go.Figure(go.Scatter(
         x=[float(v) for v in losses], y=[float(v) for v in accuracies],
-        mode="lines+markers+text", text=[f"step {s}" for s in steps],
-        # above and below in turn: neighbouring checkpoints often sit close together
-        textposition=["top center" if i % 2 == 0 else "bottom center" for i in range(len(steps))],
+        mode="lines+markers+text",
+        text=[f"step {s}" if i in (0, n - 1) else "" for i, s in enumerate(steps)],
+        textposition=["bottom center" if i == 0 else "top center" for i in range(n)],
+        cliponaxis=False, customdata=[int(s) for s in steps],
+        hovertemplate="step %{customdata}: loss %{x:.3f}, accuracy %{y:.2f}<extra></extra>",
         name="checkpoints",
-        marker={"color": OKABE_ITO["blue"], "size": 10}, line={"color": OKABE_ITO["blue"]},
+        # each marker after the first is an arrow along the segment that leads to it
+        marker={"color": OKABE_ITO["blue"], "size": [10] + [15] * (n - 1),
+                "symbol": ["circle"] + ["arrow"] * (n - 1), "angleref": "previous"},
+        line={"color": OKABE_ITO["blue"]},
     ))
     _style(fig, "Lower pretraining loss, better downstream accuracy?",
-           "pretraining loss L_pre(θ)", "linear-probe accuracy (held out)", large)
+           f"{loss_name} (mean of 10 steps)", "linear-probe accuracy (held out)", large)
     fig.update_layout(height=420, showlegend=False)
-    fig.update_xaxes(autorange="reversed")  # training moves to the right
     fig.update_yaxes(range=[0, 1])
     return fig
 
