@@ -520,7 +520,7 @@ def interface_figure(
         x=[float(v) for v in losses], y=[float(v) for v in accuracies],
         mode="lines+markers+text",
         text=[f"step {s}" if i in (0, n - 1) else "" for i, s in enumerate(steps)],
-        textposition=["bottom center" if i == 0 else "top center" for i in range(n)],
+        textposition="top center",
         cliponaxis=False, customdata=[int(s) for s in steps],
         hovertemplate="step %{customdata}: loss %{x:.3f}, accuracy %{y:.2f}<extra></extra>",
         name="checkpoints",
@@ -532,6 +532,7 @@ def interface_figure(
     _style(fig, "Lower pretraining loss, better downstream accuracy?",
            f"{loss_name} (mean of 10 steps)", "linear-probe accuracy (held out)", large)
     fig.update_layout(height=420, showlegend=False)
+    fig.update_xaxes(nticks=6)  # classroom type: long loss values need room
     fig.update_yaxes(range=[0, 1])
     return fig
 

@@ -47,7 +47,7 @@ def test_a_short_training_fills_the_charts_keeps_the_model_and_offers_it(pt):
     assert not pt.exception and not pt.error
     assert any("Finished 50 steps" in s.value for s in pt.success)
     shown = figures(pt)
-    loss = figure(pt, "Pretraining loss (The notes' loss, τ = 0.2)")["data"][0]
+    loss = figure(pt, "Pretraining loss (the notes' loss, τ = 0.2)")["data"][0]
     assert len(loss["x"]) == 50 and all(v == v for v in loss["y"])
     accuracy = shown["Monitored accuracy (held-out labels)"]["data"][0]
     assert accuracy["x"] == [0, 50] and all(0 <= a <= 1 for a in accuracy["y"])
@@ -73,15 +73,15 @@ def test_a_kept_run_is_labelled_with_its_settings_and_lends_no_number_to_another
     pt.button(key="btn_pt_train").click().run()
     (formula,) = [e.value for e in pt.latex]
     assert r"\text{NT-Xent}" in formula and r"\;?" not in formula  # its own value
-    assert any("This run: NT-Xent (paper), τ = 0.2, B = 32, 50 steps" in c.value
+    assert any("This run: NT-Xent, τ = 0.2, B = 32, 50 steps" in c.value
                for c in pt.caption)
     pt.radio(key="pt_loss").set_value("notes").run()
     (formula,) = [e.value for e in pt.latex]
     assert r"L_{\text{pre}}" in formula  # the selected loss, with no borrowed number:
     assert formula.strip("$\n ").endswith(r"= \;?")
     (warning,) = [w.value for w in pt.warning]
-    assert "trained with: NT-Xent (paper), τ = 0.2, B = 32, 50 steps" in warning
-    assert figure(pt, "Pretraining loss (NT-Xent (paper), τ = 0.2)")  # the run's own loss
+    assert "trained with: NT-Xent, τ = 0.2, B = 32, 50 steps" in warning
+    assert figure(pt, "Pretraining loss (NT-Xent, τ = 0.2)")  # the run's own loss
     pt.select_slider(key="pt_steps").set_value(100).run()  # any other setting: the same
     pt.radio(key="pt_loss").set_value("nt_xent").run()
     assert pt.warning and all(r"\;?" in e.value for e in pt.latex)
