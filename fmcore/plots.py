@@ -520,7 +520,8 @@ def interface_figure(
         x=[float(v) for v in losses], y=[float(v) for v in accuracies],
         mode="lines+markers+text",
         text=[f"step {s}" if i in (0, n - 1) else "" for i, s in enumerate(steps)],
-        textposition="top center",
+        # the end labels lean inwards, clear of the axes' tick labels
+        textposition=["top right" if i == 0 else "top left" for i in range(n)],
         cliponaxis=False, customdata=[int(s) for s in steps],
         hovertemplate="step %{customdata}: loss %{x:.3f}, accuracy %{y:.2f}<extra></extra>",
         name="checkpoints",

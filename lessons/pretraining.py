@@ -153,7 +153,8 @@ links.bind("pretraining", [
 ])
 # The main settings and Train in one row; the rest below (folded away in classroom mode,
 # where the row must stay on the first screen)
-c1, c2, c3, c4 = st.columns([4, 3, 3, 2], vertical_alignment="bottom")
+c1, c2, c3, c4 = st.columns([4, 3, 4, 3] if large else [4, 3, 3, 2],
+                            vertical_alignment="bottom")
 c1.slider("Augmentation strength", 0.0, 2.0, step=0.1, key="pt_strength")
 c2.select_slider("Steps", [50, 100, 200, 300, 500, 1000, 2000], key="pt_steps")
 c3.radio("Loss", list(LOSSES), format_func=LOSSES.get, key="pt_loss")
