@@ -5,6 +5,7 @@ uploads is augmented twice into the positive pairs x_hat(i), x_tilde(i). An enco
 view to a vector, and the loss compares every x_hat(i) with every x_tilde(j): the diagonal
 pairs are positives, all others negatives (footnote 2 of the notes: "random pairs", since
 two different images may still show the same class; ``same_class_negatives`` finds them).
+The untrained encoder it is compared with comes from :func:`random_model`.
 
 Similarities follow ``fmcore.pretrain.contrastive_loss`` (what the shipped encoder was
 trained with): the network's output z is normalised to length 1/sqrt(tau), so that
@@ -26,6 +27,7 @@ from PIL import Image
 from fmcore import augment, losses
 from fmcore.data import scenes, shapes
 from fmcore.data.images import image_to_tensor
+from fmcore.encoders import EncoderConfig, SimCLRModel, calibrate_batchnorm, make_simclr_model
 from fmcore.errors import SettingError
 from fmcore.validate import bounded_int, finite_float
 
@@ -34,6 +36,7 @@ SOURCES = ("shapes", "photos", "uploads")
 METHODS = ("notes", "nt_xent")
 DISPLAY_SIZE = 96  # views are made at this size for the eye, then shrunk for the encoder
 SHAPES_POOL = 512  # the batch is drawn from this many Shapes images
+CALIBRATION_SEED = 1  # Shapes images (not the batch's pool, seed 0) for a random BatchNorm
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,26 @@ def make_views(batch: Batch, config: augment.AugmentConfig, generator: torch.Gen
     return Views(x_hat, x_tilde, p_hat, p_tilde)
 
 
+def random_model(config: EncoderConfig, generator: torch.Generator) -> SimCLRModel:
+    """A freshly initialised encoder and head (weights from ``generator``), in eval mode.
+
+    Its BatchNorm layers get the statistics of SHAPES_POOL other Shapes images
+    (:func:`fmcore.encoders.calibrate_batchnorm`), the statistics training would normalise
+    with at its first step. Left at their initial values (mean 0, variance 1) they centre
+    nothing in eval mode, and the untrained network maps every view to almost the same
+    point: cos/tau equal in every cell, which says nothing about a random network except
+    that its BatchNorm was never fed. Calibrated, its similarities vary from pair to pair
+    with no diagonal standing out, and the notes' loss sits near B log B.
+    """
+    model = make_simclr_model(config, generator)
+    pool = shapes.cached_shapes(SHAPES_POOL, CALIBRATION_SEED)
+    images = shapes.to_float(pool.images)  # (N, 3, 32, 32)
+    if images.shape[-1] != config.image_size:
+        images = F.interpolate(images, size=config.image_size, mode="bilinear",
+                               antialias=True, align_corners=False).clamp(0.0, 1.0)
+    return calibrate_batchnorm(model, images)
+
+
 @torch.no_grad()
 def embed_views(model: torch.nn.Module, views: Views, image_size: int) -> tuple[torch.Tensor, ...]:
     """The network's outputs z for both views: (B, d) each, computed in eval mode.
@@ -144,6 +167,19 @@ def temperature_sweep(z_hat: torch.Tensor, z_tilde: torch.Tensor, method: str,
                       temperatures: Sequence[float]) -> list[losses.LossBreakdown]:
     """``breakdown`` at each temperature: what a client-side slider steps through."""
     return [breakdown(z_hat, z_tilde, method, t) for t in temperatures]
+
+
+def chance_term(method: str, batch_size: int) -> float:
+    """The row term -log p/(p+q) of an encoder that maps every view alike: log of the
+    candidates per anchor, log B for the notes' loss (whose total is then B log B) and
+    log(2B - 1) for NT-Xent (whose mean is then the same). Random similarities give at
+    least this on average (Jensen's inequality: E log-sum-exp >= log-sum-exp of E)."""
+    b = bounded_int("The batch size B", batch_size, 2, MAX_BATCH)
+    if method == "notes":
+        return math.log(b)
+    if method == "nt_xent":
+        return math.log(2 * b - 1)
+    raise SettingError(f"Unknown loss {method!r}; choose one of {', '.join(METHODS)}.")
 
 
 def same_class_negatives(labels: Sequence[int] | None) -> list[tuple[int, int]]:

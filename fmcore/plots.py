@@ -348,6 +348,12 @@ def points_figure(
     return fig
 
 
+def row_term_limit(*sweeps: Sequence) -> float:
+    """The largest row term -log p/(p+q) over every breakdown of ``sweeps``: one bar axis
+    for the charts that stand side by side, so equal bars mean equal terms."""
+    return max(float(bd.row_terms.max()) for sweep in sweeps for bd in sweep)
+
+
 def similarity_figure(
     sweep: Sequence,
     temperatures: Sequence[float],
@@ -355,6 +361,9 @@ def similarity_figure(
     start: int,
     same_class: Sequence[tuple[int, int]] = (),
     title: str = "",
+    loss_name: str = "loss",
+    chance: float | None = None,
+    term_max: float | None = None,
     large: bool = False,
 ) -> go.Figure:
     """The B x B similarities phi(x_hat_i) . phi(x_tilde_j) as a heatmap, beside each row's
@@ -362,9 +371,13 @@ def similarity_figure(
 
     ``sweep[k]`` is the ``fmcore.losses.LossBreakdown`` at ``temperatures[k]``; every one is
     sent once as an animation frame, so moving the slider redraws without a server round trip.
-    Similarities are cosines over tau, so the colour scale spans [-1/tau, 1/tau]: the same
-    colour means the same cosine in every chart. Positives (the diagonal) are outlined;
-    ``same_class`` pairs (footnote 2 of the notes) are ringed.
+    The loss appears once, in the title, which each frame rewrites: "``loss_name`` = value"
+    at the slider's tau. Similarities are cosines over tau, so the colour scale spans
+    [-1/tau, 1/tau]: the same colour means the same cosine in every chart. Positives (the
+    diagonal) are outlined; ``same_class`` pairs (footnote 2 of the notes) are ringed.
+    ``chance`` draws a dashed line on the bars at the term of an encoder that cannot tell
+    pairs apart (log B for the notes' loss); ``term_max`` fixes the bars' axis (see
+    :func:`row_term_limit`) so that charts side by side share it.
     """
     from plotly.subplots import make_subplots
 
@@ -372,7 +385,9 @@ def similarity_figure(
     b = first.similarity.shape[0]
     rows = [f"x̂({i + 1})" for i in range(b)]
     cols = [f"x̃({j + 1})" for j in range(b)]
-    worst = max(float(bd.row_terms.max()) for bd in sweep)
+    worst = term_max if term_max is not None else row_term_limit(sweep)
+    if chance is not None:
+        worst = max(worst, chance)
     # values in the cells while they are readable with two charts side by side (B <= 6);
     # beyond, a colour bar titled cos/τ says what the colours are
     text = b <= 6
@@ -383,7 +398,7 @@ def similarity_figure(
             zmin=-1.0 / tau, zmax=1.0 / tau, showscale=not text,
             colorbar={"title": {"text": "cos/τ"}, "x": 0.55, "len": 0.8},
             texttemplate="%{z:.1f}" if text else None,
-            hovertemplate="%{y} · %{x}<br>φ(x̂)ᵀφ(x̃) = %{z:.3f}<extra></extra>",
+            hovertemplate="%{y} · %{x}<br>cos/τ = %{z:.3f}<extra></extra>",
             name="similarity",
         )
 
@@ -395,7 +410,7 @@ def similarity_figure(
         )
 
     def heading(bd, tau):
-        return f"{title}τ = {tau:.2g}, loss = {bd.total:.3f}"
+        return f"{title}τ = {tau:.2g}, {loss_name} = {bd.total:.3f}"
 
     fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.12)
     fig.add_trace(heat(first, temperatures[start]), row=1, col=1)
@@ -411,6 +426,13 @@ def similarity_figure(
     for i in range(b):  # outline the positives
         fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=i - 0.5, y1=i + 0.5,
                       line={"color": OKABE_ITO["black"], "width": 3}, row=1, col=1)
+    if chance is not None:  # what a row costs when every candidate looks alike
+        fig.add_shape(type="line", x0=chance, x1=chance, y0=0, y1=1, xref="x2",
+                      yref="y2 domain", line={"color": OKABE_ITO["black"], "width": 2,
+                                              "dash": "dash"})
+        fig.add_annotation(x=chance, y=1.0, xref="x2", yref="y2 domain", text="chance",
+                           showarrow=False, yanchor="bottom", font={"size": 12 if not large
+                                                                     else 16})
     fig.frames = [
         go.Frame(name=f"{tau:.3g}", data=[heat(bd, tau), bars(bd)], traces=[0, 1],
                  layout={"title": {"text": heading(bd, tau)}})
@@ -482,22 +504,36 @@ def interface_figure(
     accuracies: Sequence[float],
     steps: Sequence[int],
     *,
+    loss_name: str = "pretraining loss L_pre(θ)",
     large: bool = False,
 ) -> go.Figure:
     """Pretraining loss against the downstream (probe) accuracy at each checkpoint: the
-    pretraining-adaptation interface of the course slides' theory figure."""
+    pretraining-adaptation interface of the course slides' theory figure.
+
+    The loss axis runs the usual way (lower loss to the left), so training usually moves
+    left and up. Arrows along the path point the way it went; only the first and last
+    checkpoints carry a label (neighbouring ones sit too close to label them all), and
+    every point names its step on hover.
+    """
+    n = len(steps)
     fig = go.Figure(go.Scatter(
         x=[float(v) for v in losses], y=[float(v) for v in accuracies],
-        mode="lines+markers+text", text=[f"step {s}" for s in steps],
-        # above and below in turn: neighbouring checkpoints often sit close together
-        textposition=["top center" if i % 2 == 0 else "bottom center" for i in range(len(steps))],
+        mode="lines+markers+text",
+        text=[f"step {s}" if i in (0, n - 1) else "" for i, s in enumerate(steps)],
+        # the end labels lean inwards, clear of the axes' tick labels
+        textposition=["top right" if i == 0 else "top left" for i in range(n)],
+        cliponaxis=False, customdata=[int(s) for s in steps],
+        hovertemplate="step %{customdata}: loss %{x:.3f}, accuracy %{y:.2f}<extra></extra>",
         name="checkpoints",
-        marker={"color": OKABE_ITO["blue"], "size": 10}, line={"color": OKABE_ITO["blue"]},
+        # each marker after the first is an arrow along the segment that leads to it
+        marker={"color": OKABE_ITO["blue"], "size": [10] + [15] * (n - 1),
+                "symbol": ["circle"] + ["arrow"] * (n - 1), "angleref": "previous"},
+        line={"color": OKABE_ITO["blue"]},
     ))
     _style(fig, "Lower pretraining loss, better downstream accuracy?",
-           "pretraining loss L_pre(θ)", "linear-probe accuracy (held out)", large)
+           f"{loss_name} (mean of 10 steps)", "linear-probe accuracy (held out)", large)
     fig.update_layout(height=420, showlegend=False)
-    fig.update_xaxes(autorange="reversed")  # training moves to the right
+    fig.update_xaxes(nticks=6)  # classroom type: long loss values need room
     fig.update_yaxes(range=[0, 1])
     return fig
 

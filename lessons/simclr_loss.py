@@ -4,7 +4,7 @@ import streamlit as st
 
 from fmcore import plots
 from fmcore.augment import AugmentConfig
-from fmcore.contrastive import MAX_BATCH, same_class_negatives, to_pil
+from fmcore.contrastive import MAX_BATCH, chance_term, same_class_negatives, to_pil
 from fmcore.data.scenes import SCENE_TITLES
 from fmcore.errors import FMError
 from ui import cached, latex, links, state
@@ -103,34 +103,46 @@ if not large:
                       for i in range(b)], hide_index=True)
 
 st.subheader("The loss, pair by pair")
+st.latex(latex.loss_formula(ss.cl_method, lines=large))
 if ss.cl_method == "notes":
-    st.latex(latex.NOTES_SIMCLR_PQ if large else latex.NOTES_SIMCLR)
-    st.caption("Section 14.2 of the notes. Here φ ends in a normalisation to length 1/√τ, so "
-               "φ(x̂)ᵀφ(x̃) = cos/τ, as the shipped encoder was trained. Each row's term is "
-               "−log p/(p+q): it falls as the positive p grows, rises as the negatives q grow "
-               "(footnote 4).")
+    st.caption("Section 14.2 of the notes. As in the SimCLR paper, the network here is the "
+               "encoder φθ followed by a small projection head g (dropped after pretraining) "
+               "and a normalisation to length 1/√τ, so each dot product is cos/τ, as the "
+               "shipped encoder was trained. Each row's term is −log p/(p+q): it falls as the "
+               "positive p grows, rises as the negatives q grow (footnote 4).")
 else:
-    st.latex(latex.NT_XENT)
-    st.caption("NT-Xent (Chen et al. 2020): every view is an anchor with 2B−1 candidates, "
-               "its positive and 2B−2 negatives, views of its own side included. The heatmap "
-               "shows the x̂·x̃ block only; each bar is the term of anchor x̂(i), whose "
+    st.caption("NT-Xent (Chen et al. 2020), the loss the shipped encoder was trained with: "
+               "v₁…v₂B are the 2B views, and every view is an anchor with 2B−1 candidates, "
+               "its positive v_k⁺ and 2B−2 negatives, views of its own side included. The "
+               "heatmap shows the x̂·x̃ block only; each bar is the term of anchor x̂(i), whose "
                "negatives also include the B−1 other first views x̂(k) (not drawn), and the "
                "loss is the mean over all 2B anchors, the x̃ ones too.")
 pairs = same_class_negatives(batch.labels)
 shown = ["pretrained", "random"] if ss.cl_models == "both" else [ss.cl_models]
-for column, model in zip(columns(len(shown), large), shown, strict=True):
+sweeps = {}
+for model in shown:
+    try:
+        sweeps[model] = cached.simclr_sweep(*args, model, ss.cl_method, TEMPERATURES)
+    except FMError as error:
+        st.error(str(error))
+chance = chance_term(ss.cl_method, b)  # a row whose candidates all look alike
+name = {"notes": "L<sub>pre</sub>", "nt_xent": "NT-Xent"}[ss.cl_method]
+for column, model in zip(columns(len(sweeps), large), sweeps, strict=True):
     with column:
-        try:
-            sweep = cached.simclr_sweep(*args, model, ss.cl_method, TEMPERATURES)
-        except FMError as error:
-            st.error(str(error))
-            continue
-        plot(plots.similarity_figure(sweep, TEMPERATURES, start=START, same_class=pairs,
-                                     title=f"{model.capitalize()} encoder: ", large=large),
-             f"cl_sim_{model}")
-        st.metric(f"{model.capitalize()} encoder, loss at τ = {TEMPERATURES[START]}",
-                  f"{sweep[START].total:.3f}",
-                  help="At the τ the chart opens with; the chart's title follows its slider.")
+        plot(plots.similarity_figure(
+            sweeps[model], TEMPERATURES, start=START, same_class=pairs, loss_name=name,
+            chance=chance, term_max=plots.row_term_limit(*sweeps.values()),
+            title=f"{model.capitalize()} encoder: ", large=large), f"cl_sim_{model}")
+if sweeps:
+    level = (f"B·log B = {b * chance:.2f}" if ss.cl_method == "notes"
+             else f"log(2B−1) = {chance:.2f}")
+    st.caption("The loss is in each chart's title and follows its τ slider. Dashed line: the "
+               f"term of a row whose candidates all look alike; a loss near {level} means the "
+               "encoder cannot tell its positives from its negatives."
+               + (" Both charts share one scale for the bars." if len(sweeps) > 1 else "")
+               + (" The random encoder is freshly initialised from the seed; its BatchNorm "
+                  "layers normalise with the statistics of Shapes images, as at the first "
+                  "training step." if "random" in sweeps else ""))
 if pairs:
     i, j = pairs[0]
     st.warning(f"x̂({i + 1}) and x̃({j + 1}) are both *{batch.names[i]}s*, yet the loss treats "

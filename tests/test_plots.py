@@ -1,5 +1,7 @@
 """Figure builders: titles, labelled axes, palette, and the numbers they carry."""
 
+import math
+
 import plotly.graph_objects as go
 import pytest
 import torch
@@ -232,3 +234,34 @@ def test_surprise_letters_stay_readable_on_dark_cells():
     fig = plots.surprise_map_figure(list("abc"), [0.1, 2.0, 4.0], [(0, 0), (0, 1), (0, 2)],
                                     ["", "", ""], title="Surprise")
     assert list(fig.data[0].textfont.color) == ["black", "black", "white"]
+
+
+def test_the_interface_chart_runs_its_loss_axis_the_usual_way_and_labels_only_its_ends():
+    # Issue 14: the x-axis was reversed without a word and every "step N" label overlapped
+    fig = plots.interface_figure([4.1, 3.0, 2.95, 2.9], [0.2, 0.3, 0.31, 0.33],
+                                 [50, 100, 150, 200], loss_name="NT-Xent loss")
+    assert fig.layout.xaxis.autorange in (None, True)  # low loss on the left, as usual
+    trace = fig.data[0]
+    assert list(trace.text) == ["step 50", "", "", "step 200"]
+    assert list(trace.customdata) == [50, 100, 150, 200]  # every step on hover
+    assert list(trace.marker.symbol) == ["circle", "arrow", "arrow", "arrow"]
+    assert trace.marker.angleref == "previous"  # the arrows point the way training went
+    assert fig.layout.xaxis.title.text.startswith("NT-Xent loss")
+
+
+def test_similarity_charts_state_the_loss_once_per_frame_and_can_share_their_bar_axis():
+    from fmcore.losses import simclr_breakdown
+
+    g = torch.Generator().manual_seed(0)
+    temps = (0.2, 0.5)
+    a = [simclr_breakdown(*torch.randn(2, 4, 3, generator=g) / t) for t in temps]
+    b = [simclr_breakdown(*(5 * torch.randn(2, 4, 3, generator=g))) for _ in temps]
+    top = plots.row_term_limit(a, b)
+    assert top == max(float(bd.row_terms.max()) for bd in a + b)
+    fig = plots.similarity_figure(a, temps, start=0, loss_name="L", term_max=top,
+                                  chance=math.log(4))
+    assert fig.layout.title.text == f"τ = 0.2, L = {a[0].total:.3f}"
+    assert [f.layout.title.text for f in fig.frames] == [
+        f"τ = {t:.2g}, L = {bd.total:.3f}" for bd, t in zip(a, temps, strict=True)]
+    assert fig.layout.xaxis2.range[1] == pytest.approx(1.05 * max(top, math.log(4)))
+    assert fig.layout.shapes[-1].x0 == pytest.approx(math.log(4))  # the chance line

@@ -81,9 +81,25 @@ def simclr_sweep(source, batch_size, config, seed, round_, uploads, model: str, 
     """The loss breakdown at every temperature for the views above, embedded by ``model``
     ("pretrained" or "random"); the embeddings are computed once per set of views."""
     _, views = simclr_views(source, batch_size, config, seed, round_, uploads)
-    net = shipped_simclr_model() if model == "pretrained" else random_simclr_model(seed)
+    net = shipped_simclr_model() if model == "pretrained" else fresh_simclr_model(seed)
     z_hat, z_tilde = contrastive.embed_views(net, views, net.encoder.config.image_size)
     return contrastive.temperature_sweep(z_hat, z_tilde, method, temperatures)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def fresh_simclr_model(seed: int):
+    """The SimCLR-loss lesson's random encoder: the shipped architecture freshly initialised
+    from ``seed``, its BatchNorm statistics those of Shapes images (contrastive.random_model),
+    so that its similarities vary as an untrained network's do."""
+    from fmcore.checkpoints import SIMCLR_ASSET, read_manifest
+    from fmcore.encoders import EncoderConfig
+    from fmcore.errors import CheckpointError
+
+    try:
+        config = EncoderConfig.from_dict(read_manifest(SIMCLR_ASSET)["config"]["encoder"])
+    except (CheckpointError, KeyError, TypeError):
+        config = EncoderConfig()
+    return contrastive.random_model(config, _generator(seed))
 
 
 @st.cache_resource(show_spinner="Loading the pretrained encoders")

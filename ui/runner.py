@@ -48,6 +48,7 @@ class Run:
     events: list = field(default_factory=list)  # every event the loop yielded, in order
     message: str = ""  # why it failed, in words a student can act on
     result: Any = None  # what the lesson keeps (e.g. the model), updated while it trains
+    settings: Any = None  # what it was trained with, to label it once the widgets have moved
     started: float = field(default_factory=time.time)
 
     @property
@@ -76,6 +77,7 @@ def train(
     result: Callable[[Any], Any] | None = None,
     label: str = "Training",
     unit: str = "step",
+    settings: Any = None,
 ) -> Run:
     """Run ``events()`` live under ``key``: queue, progress bar, Stop button, live ``draw``.
 
@@ -84,8 +86,10 @@ def train(
     charts; it is called every ``REDRAW_SECONDS``, and once at the end with ``final=True``
     (the charts that need a finished run, e.g. selections, and stable widget keys). ``unit``
     names what a step counts in the progress text ("step", or "run" for a grid of trainings).
+    ``settings`` (e.g. the widget values) is kept with the run, so that a page can label a
+    kept run with its own settings and tell when the widgets no longer match it.
     """
-    run = Run(total_steps=max(1, total_steps), unit=unit)
+    run = Run(total_steps=max(1, total_steps), unit=unit, settings=settings)
     st.session_state[key] = run
     slots, ticket = training_slots(), uuid.uuid4().hex
     status = st.empty()

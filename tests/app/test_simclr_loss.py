@@ -1,6 +1,7 @@
 """The augmentations-and-SimCLR-loss lesson through AppTest."""
 
 import io
+import math
 
 import pytest
 from PIL import Image
@@ -40,14 +41,57 @@ def test_opens_with_views_and_both_encoders_side_by_side(cl):
     assert "aligned" in formula and "q_i&=" in formula
 
 
+def title_loss(title):
+    """The loss a chart's title states: "... τ = 0.2, L<sub>pre</sub> = 1.734" -> 1.734."""
+    return float(title.rsplit("=", 1)[1])
+
+
 def test_pretrained_encoder_scores_positives_above_negatives_and_beats_random(cl):
     maps = heatmaps(cl)
     pre = next(v for t, v in maps.items() if t.startswith("Pretrained"))["z"]
     diagonal = sum(pre[i][i] for i in range(6)) / 6
     off = sum(pre[i][j] for i in range(6) for j in range(6) if i != j) / 30
     assert diagonal > off + 0.5
-    metrics = {m.label.split(",")[0]: float(m.value) for m in cl.metric}
-    assert metrics["Pretrained encoder"] < metrics["Random encoder"]
+    losses = {t.split(":")[0]: title_loss(t) for t in maps}  # the loss lives in the titles
+    assert losses["Pretrained encoder"] < losses["Random encoder"]
+
+
+def test_the_loss_is_one_number_in_the_title_and_follows_tau(cl):
+    # Issue 14: a metric below the chart said "loss at τ = 0.2" while the title followed
+    # the slider. Now the loss is stated once, in the title, which every frame rewrites.
+    assert not cl.metric
+    for title, fig in figures(cl).items():
+        assert "τ = 0.2, L<sub>pre</sub> = " in title
+        frames = {f["name"]: f["layout"]["title"]["text"] for f in fig["frames"]}
+        assert frames["0.2"] == title  # the frame the slider opens on is the title shown
+        assert "τ = 1.5, L<sub>pre</sub> = " in frames["1.5"]
+        assert len({title_loss(t) for t in frames.values()}) > 1  # the number follows τ
+
+
+def test_the_row_term_bars_share_one_axis(cl):
+    figs = figures(cl)
+    ranges = {tuple(f["layout"]["xaxis2"]["range"]) for f in figs.values()}
+    assert len(ranges) == 1  # one scale for the pretrained and the random bars
+    (top,) = ranges
+    longest = max(x for f in figs.values() for fr in f["frames"] for x in fr["data"][1]["x"])
+    assert longest <= top[1] <= 1.06 * longest
+
+
+def test_the_random_encoder_is_a_fresh_network_whose_similarities_vary(cl):
+    # Issue 14: every cell of the random encoder read 4.9-5.0 (BatchNorm in eval mode with
+    # its initial statistics centred nothing). A freshly initialised network's cos/τ vary,
+    # with no diagonal standing out, and its loss stays near B log B.
+    random = next(f for t, f in figures(cl).items() if t.startswith("Random"))
+    z = random["data"][0]["z"]  # (6, 6) cos/τ at τ = 0.2, so within [-5, 5]
+    cells = [v for row in z for v in row]
+    assert max(cells) - min(cells) > 2.0  # was 0.1
+    diagonal = sum(z[i][i] for i in range(6)) / 6
+    off = sum(z[i][j] for i in range(6) for j in range(6) if i != j) / 30
+    assert abs(diagonal - off) < 0.5
+    chance = 6 * math.log(6)
+    assert chance <= title_loss(random["layout"]["title"]["text"]) < 1.5 * chance
+    assert any("B·log B = 10.75" in c.value for c in cl.caption)
+    assert random["layout"]["shapes"][-1]["x0"] == pytest.approx(math.log(6))  # chance line
 
 
 def test_the_temperature_slider_lives_in_the_figure(cl):
@@ -69,7 +113,17 @@ def test_batch_size_and_new_views_change_the_matrix(cl):
 def test_nt_xent_switch(cl):
     cl.radio(key="cl_method").set_value("nt_xent").run()
     assert not cl.exception and any("2B" in e.value for e in cl.latex)
-    assert heatmaps(cl)
+    maps = heatmaps(cl)
+    assert maps and all("NT-Xent = " in t for t in maps)
+    assert any("log(2B−1) = 2.40" in c.value for c in cl.caption)
+
+
+def test_formulas_write_phi_theta_of_the_views_never_z(cl):
+    # Issue 14: z is the pseudolabel of the pretext lesson; both losses use the notes' φθ
+    for method in ("notes", "nt_xent"):
+        cl.radio(key="cl_method").set_value(method).run()
+        (formula,) = cl.latex
+        assert r"\phi_\theta" in formula.value and "z_" not in formula.value
 
 
 def test_same_class_negatives_are_pointed_out(cl):
