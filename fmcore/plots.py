@@ -667,8 +667,9 @@ def language_loss_figure(
 
     The validation curve is what a student watches, so it stands apart from the noisy batch
     losses under it: thick vermillion with diamond markers, drawn last (on top), while the
-    batch losses are a thin pale line. Each curve also differs in dash or markers, not in
-    colour alone."""
+    batch losses are a thin pale line. The training-text evaluations are rings around the
+    diamonds, so both stay visible where the two losses agree. Each curve also differs in
+    dash or markers, not in colour alone."""
     def points(xy: tuple[Sequence[float], Sequence[float]]) -> tuple[list[float], list[float]]:
         return [float(v) for v in xy[0]], [float(v) for v in xy[1]]
 
@@ -687,7 +688,8 @@ def language_loss_figure(
     traces.append(go.Scatter(
         x=x, y=y, mode="lines+markers", name="training text", legendrank=2,
         line={"color": OKABE_ITO["blue"], "width": 2.5, "dash": "dash"},
-        marker={"symbol": "circle", "size": 7},
+        # rings larger than the validation diamonds: seen around them where the two agree
+        marker={"symbol": "circle-open", "size": 22 if large else 18, "line": {"width": 2.5}},
         hovertemplate="step %{x}: training text %{y:.3f}<extra></extra>"))
     x, y = points(val_loss)
     traces.append(go.Scatter(  # drawn last: on top of the training curves
@@ -766,7 +768,7 @@ def next_token_figure(sweep, *, start: int, title: str = "", large: bool = False
     return fig
 
 
-CLASSROOM_BARS = 10  # characters with their own bar in classroom mode's next-token chart
+CLASSROOM_BARS = 9  # characters with their own bar in classroom mode's next-token chart
 
 
 def generated_figure(chars: Sequence[str], sampled: Sequence[float], own: Sequence[float],
@@ -793,8 +795,10 @@ def generated_figure(chars: Sequence[str], sampled: Sequence[float], own: Sequen
     fig.update_layout(height=420 if large else 380, showlegend=True, bargap=0.15)
     fig.update_yaxes(range=[0, 1.05])
     if len(chars) <= (20 if large else 50):  # room for each character under its bar
-        fig.update_xaxes(tickmode="array", tickvals=x, ticktext=quoted, tickangle=0,
-                         tickfont={"size": 24 if large else 14})
+        # unquoted (quotes make 20 labels run together); a space shows as ␣
+        fig.update_xaxes(tickmode="array", tickvals=x, tickangle=0,
+                         ticktext=[html.escape(c) for c in chars],
+                         tickfont={"size": 24 if large else 14, "family": "monospace"})
     else:
         fig.update_xaxes(title={"text": "generated character (hover for each one)"})
     return fig
@@ -884,9 +888,10 @@ def running_loss_figure(chars: Sequence[str], nll: Sequence[float], *, large: bo
     # subtitle, which Plotly places under the title.
     _style(fig, heading if large else f"{heading}, {loss}", "position t",
            "−log p per character (nats)", large)
-    if large:
-        fig.update_layout(title={"subtitle": {"text": loss, "font": {"size": 22}}})
-    fig.update_layout(height=400 if large else 380, showlegend=True, yaxis2={
+    if large:  # the subtitle takes a line of the top margin: the legend moves down one
+        fig.update_layout(title={"subtitle": {"text": loss, "font": {"size": 22}}},
+                          margin={"t": 180})
+    fig.update_layout(height=430 if large else 380, showlegend=True, yaxis2={
         "title": {"text": "running sum (nats)"}, "overlaying": "y", "side": "right",
         "rangemode": "tozero",
         # its own round ticks (synced to the left axis they read 8.46, 16.92, ...), no grid

@@ -94,7 +94,8 @@ def test_classroom_next_token_bars_are_few_upright_and_large():
     for fig in (normal, large):  # the regrouped "others" keeps each frame a distribution
         assert sum(fig.frames[3].data[0].y) == pytest.approx(1.0)
         assert sum(fig.data[1].y) == pytest.approx(1.0)
-    assert large.data[0].y[-1] == pytest.approx(float(sweep.probs[20, 10:].sum()))
+    n = plots.CLASSROOM_BARS
+    assert large.data[0].y[-1] == pytest.approx(float(sweep.probs[20, n:].sum()))
     assert large.layout.xaxis.tickangle == 0 and large.layout.xaxis.tickfont.size >= 24
     assert normal.layout.xaxis.tickfont.size is None  # normal type: the template's
 
@@ -105,7 +106,8 @@ def test_generated_figure_sets_the_model_beside_the_sampler():
     bars, marks = fig.data
     assert list(bars.y) == [0.4, 0.9, 0.3] and list(marks.y) == [1.0, 1.0, 1.0]
     assert "τ = 1" in bars.name and "τ = 0, greedy" in marks.name
-    assert list(fig.layout.xaxis.ticktext) == ["“a”", "“b”", "“&lt;”"]  # shown as typed
+    assert list(fig.layout.xaxis.ticktext) == ["a", "b", "&lt;"]  # shown as typed
+    assert list(bars.customdata) == ["“a”", "“b”", "“&lt;”"]  # quoted in the hover
     long = plots.generated_figure(["a"] * 60, [0.5] * 60, [0.5] * 60, sampling="τ = 1")
     assert long.layout.xaxis.ticktext is None  # too many to label: hover instead
     assert fig.layout.yaxis.title.text == "probability" and fig.layout.title.text
