@@ -855,7 +855,9 @@ def surprise_map_figure(
     ))
     _style(fig, title, "", "", large)
     top_margin, bottom_margin = (60, 90) if large else (50, 70)
-    fig.update_layout(height=top_margin + bottom_margin + pitch * rows, showlegend=False,
+    height = top_margin + bottom_margin + pitch * rows
+    fig.update_layout(height=height, showlegend=False,
+                      title={"y": 1 - 8 / height},  # 8 px down, as on the taller charts
                       margin={"t": top_margin, "b": bottom_margin, "l": 10, "r": 10})
     fig.update_xaxes(visible=False, range=[-0.6, columns - 0.4])
     fig.update_yaxes(visible=False, range=[rows - 0.5, -0.5])  # row 0 at the top
