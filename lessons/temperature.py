@@ -57,7 +57,8 @@ st.markdown("**What does temperature do to the next character?** The model gives
 st.info("Try this: drag the τ slider under the bars from 1 down to 0 and watch the mass pile "
         "onto one character (greedy); then up to 3, where even unlikely characters get a "
         "chance. Then set **Temperature τ for generating** to 0 and press **Next character** "
-        "a few times; then again at τ = 2.",
+        "a few times: the sampler gives each character probability 1, the model itself less. "
+        "Then again at τ = 2.",
         icon=":material/lightbulb:")
 
 links.bind("temperature", [
