@@ -26,14 +26,11 @@ YOURS = "your text (paste below)"
 def draw(run: runner.Run, final: bool = False) -> None:
     tag = "final" if final else next(DRAWS)
     steps, evals = run.of_type(train.StepEvent), run.of_type(train.EvalEvent)
-    curves = {"step loss (training batch)": ([e.step for e in steps], [e.loss for e in steps]),
-              "training text": ([e.step for e in evals], [e.train_loss for e in evals]),
-              "validation text": ([e.step for e in evals], [e.val_loss for e in evals])}
-    if floor is not None and steps:
-        curves["true entropy rate (the floor)"] = ([0, steps[-1].step], [floor, floor])
-    plot(plots.loss_curves_figure(curves, title="Cross-entropy (Eq. 14.8) while training",
-                                  x_title="step", y_title="nats per character", log_y=False,
-                                  large=large), f"lm_loss_{tag}")
+    plot(plots.language_loss_figure(
+        ([e.step for e in steps], [e.loss for e in steps]),
+        ([e.step for e in evals], [e.train_loss for e in evals]),
+        ([e.step for e in evals], [e.val_loss for e in evals]), floor=floor,
+        title="Cross-entropy (Eq. 14.8) while training", large=large), f"lm_loss_{tag}")
     samples = run.of_type(train.SampleEvent)
     if samples:
         st.caption(f"Sampled at step {samples[-1].step} (τ = 0.8), from ⊥ alone:")
@@ -50,8 +47,8 @@ st.markdown("**How probable is a text?** By the chain rule, it is the product of
             "distribution per position, read after the begin token ⊥.")
 st.info("Try this: type a sentence the toy grammar could say (\"anna sees my fox.\"), then "
         "one it never would (\"fox my sees anna.\"): compare the colours and the total. Then train "
-        "a model on the toy grammar below and watch the validation loss (dotted) fall towards "
-        "the floor, the grammar's true entropy rate.",
+        "a model on the toy grammar below and watch the validation loss (the thick line with "
+        "diamonds) fall towards the floor (dotted), the grammar's true entropy rate.",
         icon=":material/lightbulb:")
 
 links.bind("language_model", [
@@ -91,7 +88,8 @@ if found:
         st.latex(r"\begin{aligned}\text{loss}&=\frac{1}{T}\sum_{t=1}^{T}-\log p(x_t\mid x_{<t})"
                  + cut + num(score.mean_loss) + rf"\ \text{{nats/char, }}T={score.length}"
                  r"\qquad(14.8)\end{aligned}")
-        plot(plots.surprise_map_figure(labels, score.nll.tolist(), text_grid(text),
+        grid = text_grid(text, plots.surprise_columns(large))
+        plot(plots.surprise_map_figure(labels, score.nll.tolist(), grid,
                                        position_notes(score, tokenizer), large=large,
                                        title="Surprise of each character (hover for the "
                                              "alternatives)"), "lm_map")

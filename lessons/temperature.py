@@ -17,19 +17,33 @@ def tau_index(tau: float) -> int:
     return min(range(len(TEMPERATURES)), key=lambda i: abs(TEMPERATURES[i] - tau))
 
 
+def sampling_text(tau: float, top_k: int | None, top_p: float | None) -> str:
+    """The sampling distribution in words: its τ, and the filters when they are on."""
+    parts = ["τ = 0, greedy" if tau == 0 else f"τ = {tau:g}"]
+    parts += [f"top-k {top_k}"] if top_k else []
+    parts += [f"top-p {top_p:g}"] if top_p is not None else []
+    return ", ".join(parts)
+
+
 def extend(n: int) -> None:
     """Sample n more characters (a button's callback: it runs before the page is drawn, so
-    the bars below already show the distribution of the character after them)."""
+    the bars below already show the distribution of the character after them). Each
+    character's probability is kept twice: in the distribution it was drawn from, and in
+    the model's own (τ = 1)."""
     model, tokenizer, _ = lm_models.available()[ss.tp_model]
     ss.tp_round += 1
+    top_k, top_p = ss.tp_top_k or None, ss.tp_top_p if ss.tp_top_p < 1.0 else None
+    steps = []
     try:
         for step in generate(model, tokenizer, ss.tp_prompt + ss.tp_generated, n, ss.tp_tau,
-                             state.generator(ss.tp_round), top_k=ss.tp_top_k or None,
-                             top_p=ss.tp_top_p if ss.tp_top_p < 1.0 else None):
+                             state.generator(ss.tp_round), top_k=top_k, top_p=top_p):
             ss.tp_generated += step.text
-            ss.tp_last = (tokenizer.token_label(step.token), step.probability, step.entropy)
+            steps.append((tokenizer.token_label(step.token), step.probability, step.entropy,
+                          step.model_probability, step.model_entropy))
     except FMError as error:
         ss.tp_last = str(error)
+        return
+    ss.tp_last = {"sampling": sampling_text(ss.tp_tau, top_k, top_p), "steps": steps}
 
 
 init_state({"tp_model": None, "tp_prompt": "the cat ", "tp_tau": 1.0, "tp_top_k": 0,
@@ -43,7 +57,8 @@ st.markdown("**What does temperature do to the next character?** The model gives
 st.info("Try this: drag the τ slider under the bars from 1 down to 0 and watch the mass pile "
         "onto one character (greedy); then up to 3, where even unlikely characters get a "
         "chance. Then set **Temperature τ for generating** to 0 and press **Next character** "
-        "a few times; then again at τ = 2.",
+        "a few times: the sampler gives each character probability 1, the model itself less. "
+        "Then again at τ = 2.",
         icon=":material/lightbulb:")
 
 links.bind("temperature", [
@@ -102,10 +117,18 @@ st.caption("Prompt + generated text (the bars above show what may come next):")
 st.code(context or " ", language=None, wrap_lines=True)  # dark on light: readable projected
 if isinstance(ss.tp_last, str):
     st.error(ss.tp_last)
-elif ss.tp_last is not None:
-    char, probability, entropy = ss.tp_last
-    st.caption(f"The last character, “{char}”, had probability {probability:.3f}; the "
-               f"distribution it was drawn from had entropy {entropy:.2f} nats.")
+elif ss.tp_last is not None and ss.tp_last["steps"]:
+    sampling, steps = ss.tp_last["sampling"], ss.tp_last["steps"]
+    char, probability, entropy, own, own_entropy = steps[-1]
+    st.markdown(f"The last character, “{lm_models.markdown_text(char)}”, had probability "
+                f"**{probability:.3f}** in the distribution it was drawn from ({sampling}; "
+                f"entropy {entropy:.2f} nats).  \nThe model's own probability for it (τ = 1, "
+                f"Eq. 14.6) was **{own:.3f}** (entropy {own_entropy:.2f} nats): how sure the "
+                "model itself was.")
+    if len(steps) > 1:
+        plot(plots.generated_figure([s[0] for s in steps], [s[1] for s in steps],
+                                    [s[3] for s in steps], sampling=sampling, large=large),
+             "tp_generated_chart")
 
 st.header("Draw many samples")
 d1, d2 = columns([2, 1], large)

@@ -3,6 +3,7 @@ session (rule 10), and the notes a page shows about a text the model reads."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import streamlit as st
@@ -47,3 +48,9 @@ def report_text(tokenizer, text: str, truncated: bool, model) -> None:
         st.info(f"The prompt is longer than the model's context: only its last "
                 f"{model.config.context_length - 1} characters are read.",
                 icon=":material/content_cut:")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` with the characters Markdown (and Streamlit's $ for LaTeX) would read
+    escaped, to show a generated character as it is inside st.markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>$~])", r"\\\1", text)

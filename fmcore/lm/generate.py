@@ -69,15 +69,23 @@ MAX_SAMPLES = 1_000_000  # draws of one sample_many call
 
 @dataclass(frozen=True, eq=False)
 class GenerationStep:
-    """One generated token and the distribution it was drawn from (Eq. 14.13)."""
+    """One generated token and the distribution it was drawn from (Eq. 14.13), beside the
+    model's own distribution (Eq. 14.6: tau = 1, no top-k or top-p).
+
+    ``probability`` is what the sampler gave the token; at tau = 0 (greedy) it is always 1,
+    which says nothing about how sure the model was. ``model_probability`` is
+    softmax(u)[token], the model's own confidence, whatever tau and the filters are.
+    """
 
     index: int  # 0 for the first new token, 1 for the next...
     token: int  # its id
     text: str  # its text (tokenizer.token_text: special tokens shown as · ⊥ �)
     logits: torch.Tensor  # (V,) float32: the model's u, before temperature and filters
     probs: torch.Tensor  # (V,) float64: the filtered distribution it was drawn from
-    probability: float  # probs[token]
+    probability: float  # probs[token]: in the sampling distribution
     entropy: float  # H(probs) in nats: 0 for greedy, log V for uniform
+    model_probability: float  # softmax(logits)[token]: the model's own (tau = 1, Eq. 14.6)
+    model_entropy: float  # H(softmax(logits)) in nats: how unsure the model itself was
     window: int  # characters the model read before this token (the begin token aside)
     reread: bool  # the context was full: the cache was dropped and the window re-read
     truncated: bool  # the prompt was cut to its last context_length - 1 characters
@@ -216,8 +224,8 @@ def _plan(
 
 def _generate(plan: _Plan, details: bool) -> Iterator[GenerationStep]:
     """The loop behind :func:`generate`; without ``details`` the events carry no filtered
-    distribution and no entropy (``probs`` empty, NaN), which :func:`generate_text` does
-    not need."""
+    distribution, no entropy and no model probability (``probs`` empty, NaN), which
+    :func:`generate_text` does not need."""
     model, tokenizer, n, tau, g = plan.model, plan.tokenizer, plan.n, plan.tau, plan.generator
     top_k, top_p, truncated = plan.top_k, plan.top_p, plan.truncated
     context = model.config.context_length
@@ -232,8 +240,11 @@ def _generate(plan: _Plan, details: bool) -> Iterator[GenerationStep]:
         if details:  # (V,) float64: what sample_next drew from
             probs = filtered_probs(logits.double(), tau, top_k, top_p)
             p_token, h = float(probs[token]), float(entropy(probs))
+            own = filtered_probs(logits.double(), 1.0)  # (V,) softmax(u): Eq. 14.6
+            p_model, h_model = float(own[token]), float(entropy(own))
         else:
             probs, p_token, h = no_probs, float("nan"), float("nan")
+            p_model = h_model = float("nan")
         yield GenerationStep(
             index=i,
             token=token,
@@ -242,6 +253,8 @@ def _generate(plan: _Plan, details: bool) -> Iterator[GenerationStep]:
             probs=probs,
             probability=p_token,
             entropy=h,
+            model_probability=p_model,
+            model_entropy=h_model,
             window=decoder.length - 1,
             reread=reread,
             truncated=truncated,

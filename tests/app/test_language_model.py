@@ -33,6 +33,20 @@ def test_the_chain_rule_numbers_agree_with_the_charts(lm):
     assert sum("\\\\&=" in x.value for x in lm.get("latex")) == 2
 
 
+def test_classroom_surprise_map_has_fewer_wider_cells(lm):
+    text = "anna sees my fox. the king swims today and the baker sees anna."
+    lm.text_area(key="lm_text").set_value(text).run()
+    normal = figure(lm, "Surprise of each character")
+    lm.toggle(key="classroom").set_value(True).run()
+    large = figure(lm, "Surprise of each character")
+    assert max(normal["data"][0]["x"]) == 39 and max(large["data"][0]["x"]) == 23
+    assert max(large["data"][0]["y"]) == 2  # 63 characters: three rows of 24
+    assert large["layout"]["xaxis"]["range"] == [-0.6, 23.6]
+    assert large["data"][0]["marker"]["colorbar"]["orientation"] == "h"
+    running = figure(lm, "Chain rule: −log p(text)")
+    assert "mean loss" in running["layout"]["title"]["subtitle"]["text"]
+
+
 def test_a_less_likely_text_costs_more_per_character(lm):
     lm.text_area(key="lm_text").set_value("the cat sees a dog.").run()
     likely = figure(lm, "Chain rule")["data"][1]["y"][-1] / 19
@@ -56,6 +70,10 @@ def test_a_short_training_run_draws_the_floor_and_offers_the_model(lm):
     loss = figure(lm, "Cross-entropy (Eq. 14.8) while training")
     names = [t["name"] for t in loss["data"]]
     assert "true entropy rate (the floor)" in names and "validation text" in names
+    validation = loss["data"][-1]  # drawn last: on top of the training curves
+    assert validation["name"] == "validation text" and "markers" in validation["mode"]
+    assert validation["line"]["width"] > max(t["line"]["width"] for t in loss["data"][:-1])
+    assert any("thick line with diamonds" in i.value for i in lm.info)  # as the page says
     assert lm.get("code")  # a sample of the model
     assert any("this session" in name for name in lm.session_state["trained_models"])
     lm.switch_page("lessons/temperature.py").run()

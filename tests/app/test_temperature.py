@@ -1,8 +1,11 @@
 """The sampling-and-temperature lesson through AppTest."""
 
 import pytest
+import torch
 
-from tests.app.helpers import figure, no_nan
+from fmcore.checkpoints import LM_ASSETS, load_language_model
+from fmcore.lm.generate import next_distribution
+from tests.app.helpers import figure, figures, no_nan
 
 PAGE = "lessons/temperature.py"
 
@@ -58,7 +61,53 @@ def test_next_character_and_generate_n_and_greedy_is_reproducible(tp):
     tp.button(key="btn_tp_next").click().run()
     tp.button(key="btn_tp_many").click().run()
     assert tp.session_state["tp_generated"] == first  # greedy: no randomness
-    assert any("had probability" in c.value for c in tp.caption)
+    assert any("had probability" in m.value for m in tp.markdown)
+
+
+def own_probability(model, tokenizer, context: str, char: str) -> float:
+    """softmax(u)[char] after ``context``: the model's own probability (Eq. 14.6, τ = 1)."""
+    logits, _ = next_distribution(model, tokenizer, context)
+    token = tokenizer.encode(char, add_begin=False)[0]
+    return float(torch.softmax(logits.double(), dim=-1)[token])
+
+
+def test_greedy_characters_report_the_models_own_probability_too(tp):
+    model, tokenizer, _ = load_language_model(LM_ASSETS["toy"])
+    prompt = tp.session_state["tp_prompt"]
+    tp.slider(key="tp_tau").set_value(0.0).run()
+    tp.button(key="btn_tp_next").click().run()
+    char = tp.session_state["tp_generated"]
+    label, sampled, entropy, own, own_entropy = tp.session_state["tp_last"]["steps"][-1]
+    assert (sampled, entropy) == (1.0, 0.0)  # greedy: the sampler is sure
+    assert own < 1.0 and own_entropy > 0.0  # the model is not
+    # the page reads through the packed Decoder, the reference through the model: float32 apart
+    assert own == pytest.approx(own_probability(model, tokenizer, prompt, char), abs=1e-6)
+    report = next(m.value for m in tp.markdown if "had probability" in m.value)
+    assert "**1.000**" in report and f"**{own:.3f}**" in report and "τ = 1" in report
+    assert "τ = 0, greedy" in report
+    assert not figures(tp).get("How sure was the model of each generated character?")
+    # Generate N: each character gets both numbers, in a chart
+    tp.button(key="btn_tp_many").click().run()
+    text = tp.session_state["tp_generated"]
+    chart = figure(tp, "How sure was the model of each generated character?")
+    bars, marks = chart["data"][0]["y"], chart["data"][1]["y"]
+    assert len(bars) == len(marks) == 20 == len(text) - 1
+    assert marks == [1.0] * 20 and max(bars) < 1.0
+    assert "τ = 0, greedy" in chart["data"][1]["name"] and "τ = 1" in chart["data"][0]["name"]
+    for i, p in enumerate(bars):  # each is softmax(u)[x] of the text before it
+        before = prompt + text[: i + 1]
+        assert p == pytest.approx(own_probability(model, tokenizer, before, text[i + 1]),
+                                  abs=1e-6)
+
+
+def test_sampled_characters_report_both_distributions(tp):
+    tp.slider(key="tp_tau").set_value(1.5).run()
+    tp.number_input(key="tp_top_k").set_value(3).run()
+    tp.button(key="btn_tp_many").click().run()
+    steps = tp.session_state["tp_last"]["steps"]
+    assert tp.session_state["tp_last"]["sampling"] == "τ = 1.5, top-k 3"
+    assert all(0 < s[1] <= 1 and 0 < s[3] <= 1 for s in steps)
+    assert any(abs(s[1] - s[3]) > 1e-3 for s in steps)  # τ and top-k change the numbers
 
 
 def test_drawing_many_samples_matches_the_prediction(tp):

@@ -81,3 +81,55 @@ def test_sample_histogram_figure_normalises_counts():
     fig = plots.sample_histogram_figure(sweep, 20, [50, 30, 15, 5])
     assert list(fig.data[0].y) == [0.5, 0.3, 0.15, 0.05]
     assert list(fig.data[1].y) == pytest.approx(sweep.probs[20].tolist())
+
+
+def test_classroom_next_token_bars_are_few_upright_and_large():
+    big = CharTokenizer("abcdefghijklmnopqrstu ")  # 22 characters: more than the classroom bars
+    u = torch.linspace(3.0, -3.0, big.vocab_size)
+    sweep = temperature_sweep(u, big)  # 15 shown and "others"
+    normal = plots.next_token_figure(sweep, start=20)
+    large = plots.next_token_figure(sweep, start=20, large=True)
+    assert len(normal.data[0].x) == 16 and len(large.data[0].x) == plots.CLASSROOM_BARS + 1
+    assert large.data[0].x[-1] == "others" and large.data[0].x[0].startswith("“")
+    for fig in (normal, large):  # the regrouped "others" keeps each frame a distribution
+        assert sum(fig.frames[3].data[0].y) == pytest.approx(1.0)
+        assert sum(fig.data[1].y) == pytest.approx(1.0)
+    n = plots.CLASSROOM_BARS
+    assert large.data[0].y[-1] == pytest.approx(float(sweep.probs[20, n:].sum()))
+    assert large.layout.xaxis.tickangle == 0 and large.layout.xaxis.tickfont.size >= 24
+    assert normal.layout.xaxis.tickfont.size is None  # normal type: the template's
+
+
+def test_generated_figure_sets_the_model_beside_the_sampler():
+    fig = plots.generated_figure(list("ab<"), [1.0, 1.0, 1.0], [0.4, 0.9, 0.3],
+                                 sampling="τ = 0, greedy")
+    bars, marks = fig.data
+    assert list(bars.y) == [0.4, 0.9, 0.3] and list(marks.y) == [1.0, 1.0, 1.0]
+    assert "τ = 1" in bars.name and "τ = 0, greedy" in marks.name
+    assert list(fig.layout.xaxis.ticktext) == ["a", "b", "&lt;"]  # shown as typed
+    assert list(bars.customdata) == ["“a”", "“b”", "“&lt;”"]  # quoted in the hover
+    long = plots.generated_figure(["a"] * 60, [0.5] * 60, [0.5] * 60, sampling="τ = 1")
+    assert long.layout.xaxis.ticktext is None  # too many to label: hover instead
+    assert fig.layout.yaxis.title.text == "probability" and fig.layout.title.text
+
+
+def test_surprise_map_spans_its_grid_and_puts_the_colour_bar_below():
+    for large in (False, True):
+        columns = plots.surprise_columns(large)
+        text = "x" * (columns + 3)  # two rows
+        fig = plots.surprise_map_figure(list(text), [1.0] * len(text),
+                                        text_grid(text, columns), [""] * len(text),
+                                        title="t", large=large)
+        assert list(fig.layout.xaxis.range) == [-0.6, columns - 0.4]
+        assert list(fig.layout.yaxis.range) == [1.5, -0.5]  # row 0 on top
+        bar = fig.data[0].marker.colorbar
+        assert bar.orientation == "h" and bar.len >= 0.5
+    assert plots.surprise_columns(True) < plots.surprise_columns(False)
+    # classroom cells: at least the letter size plus a gap, on a chart 660 px wide
+    assert 660 / plots.surprise_columns(True) > fig.data[0].marker.size > 1.3 * 18
+
+
+def test_classroom_running_loss_puts_the_mean_in_a_subtitle():
+    run = plots.running_loss_figure(list("ab "), [0.5, 1.0, 2.0], large=True)
+    assert "<br>" not in run.layout.title.text and "3.50 nats" in run.layout.title.text
+    assert "1.167" in run.layout.title.subtitle.text

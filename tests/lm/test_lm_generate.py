@@ -141,6 +141,28 @@ def test_temperature_zero_draws_no_random_numbers(model):
         assert s.entropy == 0.0
 
 
+def test_greedy_steps_still_say_how_sure_the_model_was(model):
+    """At tau = 0 the sampler gives the chosen token probability 1; the model's own
+    probability (Eq. 14.6, tau = 1) is softmax(u)[token], below 1 for an untrained model."""
+    steps = list(generate(model, TOKENIZER, "abc", 8, 0.0, _gen(7)))
+    for s in steps:
+        own = torch.softmax(s.logits.double(), dim=-1)  # (V,) written from Eq. 14.6
+        assert s.probability == 1.0 and s.model_probability < 1.0
+        assert s.model_probability == pytest.approx(float(own[s.token]), abs=1e-12)
+        assert s.model_probability == pytest.approx(float(own.max()), abs=1e-12)  # the argmax
+        want = -sum(p * math.log(p) for p in own.tolist() if p > 0)
+        assert s.model_entropy == pytest.approx(want, abs=1e-12) and s.model_entropy > 0
+
+
+def test_filtered_steps_report_the_unfiltered_model_probability(model):
+    steps = list(generate(model, TOKENIZER, "fed", 10, 0.5, _gen(3), top_k=2))
+    for s in steps:
+        own = torch.softmax(s.logits.double(), dim=-1)
+        assert s.model_probability == pytest.approx(float(own[s.token]), abs=1e-12)
+        if s.token == int(torch.argmax(s.logits)):  # τ < 1 and top-k sharpen the sampler
+            assert s.probability >= s.model_probability
+
+
 def test_the_empty_prompt_starts_from_the_begin_token_alone(model):
     first = next(generate(model, TOKENIZER, "", 1, 1.0, _gen()))
     assert first.window == 0 and not first.truncated and not first.reread
