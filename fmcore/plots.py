@@ -185,17 +185,28 @@ def descent_figure(
         yaxis={"range": [float(theta2[0]), float(theta2[-1])]},
     )
     if len(pts) > 1:
-        _add_replay(fig, pts, large)
+        _add_replay(fig, pts, next_theta, large)
     return fig
 
 
-def _add_replay(fig: go.Figure, pts: list[list[float]], large: bool = False) -> None:
-    """Frames that grow the path one step at a time, a Play button and a step slider."""
+def _add_replay(fig: go.Figure, pts: list[list[float]], next_theta: Sequence[float] | None,
+                large: bool = False) -> None:
+    """Frames that grow the path one step at a time, a Play button and a step slider.
+
+    Frame k shows the path theta_0..theta_k (trace 1), the current theta_k (trace 2) and the
+    arrow theta_k -> theta_{k+1} (the layout's one annotation; at the last frame the arrow to
+    ``next_theta``, as the still figure draws it). Frames are drawn with ``redraw: True``:
+    without it Plotly.js moves only the traces a frame names and erases the others' drawing
+    (the contours, the path's line and the arrow vanished from the browser's SVG while
+    ``data`` still held them). A frame names only traces 1 and 2, so the contour's grid is
+    sent once, not once per frame, and its layout names the whole list of annotations.
+    """
     n = len(pts)
     shown = sorted({round(i * (n - 1) / (MAX_FRAMES - 1)) for i in range(MAX_FRAMES)} | {n - 1})
     shown = [k for k in shown if k < n]
     frames = []
     for k in shown:
+        after = pts[k + 1] if k + 1 < n else next_theta
         frames.append(
             go.Frame(
                 name=str(k),
@@ -204,6 +215,7 @@ def _add_replay(fig: go.Figure, pts: list[list[float]], large: bool = False) -> 
                     go.Scatter(x=[pts[k][0]], y=[pts[k][1]]),
                 ],
                 traces=[1, 2],
+                layout={"annotations": [] if after is None else [_arrow(pts[k], after)]},
             )
         )
     fig.frames = frames
@@ -211,13 +223,13 @@ def _add_replay(fig: go.Figure, pts: list[list[float]], large: bool = False) -> 
     play = {
         "label": "▶ Play",
         "method": "animate",
-        "args": [None, {"frame": {"duration": duration, "redraw": False}, "fromcurrent": False,
+        "args": [None, {"frame": {"duration": duration, "redraw": True}, "fromcurrent": False,
                         "transition": {"duration": 0}, "mode": "immediate"}],
     }
     pause = {
         "label": "❚❚ Pause",
         "method": "animate",
-        "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
+        "args": [[None], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}],
     }
     fig.update_layout(
         updatemenus=[{"type": "buttons", "direction": "left", "x": 0, "y": -0.2,
@@ -231,8 +243,8 @@ def _add_replay(fig: go.Figure, pts: list[list[float]], large: bool = False) -> 
             "currentvalue": {"visible": False},  # the tick labels already say the step
             "steps": [
                 {"label": f.name, "method": "animate",
-                 "args": [[f.name], {"frame": {"duration": 0, "redraw": False},
-                                     "mode": "immediate"}]}
+                 "args": [[f.name], {"frame": {"duration": 0, "redraw": True},
+                                     "mode": "immediate", "transition": {"duration": 0}}]}
                 for f in frames
             ],
         }],

@@ -165,3 +165,28 @@ def test_a_chart_table_view_is_built_only_when_opened(gd):
     assert {"series", "row", "column", "value", "x", "y"} <= set(table.columns)
     assert table["value"].notna().sum() > 1000  # the contour's grid of l(θ), then the path
     assert [b for b in gd.get("download_button") if b.label == "Download CSV"]
+
+
+def test_replay_frames_keep_the_landscape_and_draw_the_path_and_arrow_to_each_step(gd):
+    # Issue 14: Play wiped the contours, the path's line and the arrow. Each frame must
+    # redraw (Plotly.js erases the traces a frame does not name when it does not), name
+    # only the path and the current θ (the contour's grid is sent once), and carry the
+    # arrow θ_k -> θ_{k+1} as the layout's whole list of annotations.
+    fig = figure(gd, "Gradient descent on the loss")
+    path = path_of(gd)
+    arrow = fig["layout"]["annotations"][0]
+    final_next = (arrow["x"], arrow["y"])
+    assert [f["name"] for f in fig["frames"]] == [str(k) for k in range(11)]
+    for k, frame in enumerate(fig["frames"]):
+        assert frame["traces"] == [1, 2]
+        grown, current = frame["data"]
+        assert list(zip(grown["x"], grown["y"], strict=True)) == path[: k + 1]
+        assert (current["x"][0], current["y"][0]) == path[k]
+        (shown,) = frame["layout"]["annotations"]
+        assert (shown["ax"], shown["ay"]) == path[k]
+        assert (shown["x"], shown["y"]) == (path[k + 1] if k < 10 else final_next)
+    play = fig["layout"]["updatemenus"][0]["buttons"][0]
+    assert play["label"] == "▶ Play" and play["args"][1]["frame"]["redraw"] is True
+    steps = fig["layout"]["sliders"][0]["steps"]
+    assert all(s["args"][1]["frame"]["redraw"] is True for s in steps)
+    assert fig["data"][0]["type"] == "contour"
