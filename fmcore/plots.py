@@ -313,6 +313,7 @@ def points_figure(
     *,
     kind: str,
     feature_names: tuple[str, str],
+    target_name: str = "price",
     large: bool = False,
 ) -> go.Figure:
     """The training examples and what the current theta predicts for them.
@@ -354,7 +355,7 @@ def points_figure(
         pad = 0.2 * float(y.max() - y.min())
         fig.update_yaxes(range=[float(y.min()) - pad, float(y.max()) + pad])
         title = "The examples and the current prediction"
-        x_title, y_title = feature_names[0], "price"
+        x_title, y_title = feature_names[0], target_name
     _style(fig, title, x_title, y_title, large)
     fig.update_layout(height=380, showlegend=True)
     return fig

@@ -71,7 +71,7 @@ def test_divergence_message_says_alpha_as_the_symbol_and_one_step_in_the_singula
     gd.select_slider(key="gd_alpha").set_value(1.0).run()
     (message,) = [e.value for e in gd.error if "Diverged" in e.value]
     assert message.startswith("Diverged: with α = 1 the loss grew from")
-    assert "in 1 step," in message and "Try α below 2/L" in message
+    assert "in 1 step," in message and "Try α below 2/λ_max" in message
     assert "alpha" not in message
 
 
@@ -113,7 +113,7 @@ def test_log_axes_label_every_tick_with_its_full_value(gd):
 def test_changing_dataset_resets_alpha_and_start_to_its_defaults(gd):
     gd.selectbox(key="gd_dataset").set_value("house_prices_raw").run()
     assert gd.select_slider(key="gd_alpha").value == pytest.approx(0.00422)
-    assert path_of(gd)[0] == pytest.approx((-0.5, 3.0))
+    assert path_of(gd)[0] == pytest.approx((-0.5, 6.0))  # prices and views moved up by 3
     assert figure(gd, "The examples and the current prediction")
 
 
@@ -190,3 +190,20 @@ def test_replay_frames_keep_the_landscape_and_draw_the_path_and_arrow_to_each_st
     steps = fig["layout"]["sliders"][0]["steps"]
     assert all(s["args"][1]["frame"]["redraw"] is True for s in steps)
     assert fig["data"][0]["type"] == "contour"
+
+
+def test_the_step_size_limit_is_explained_as_lambda_max_of_the_hessian(gd):
+    text = next(m.value for m in gd.markdown if "Step-size limit" in m.value)
+    assert r"$2/\lambda_{\max}$ = 0.0754" in text and "Hessian" in text
+    assert r"(1-\alpha\lambda_{\max})" in text
+    assert not [m.value for m in [*gd.markdown, *gd.caption, *gd.info] if "2/L" in m.value]
+    gd.selectbox(key="gd_dataset").set_value("house_prices").run()
+    text = next(m.value for m in gd.markdown if "Step-size limit" in m.value)
+    assert "GD diverges" in text and r"2\sum_k x_k x_k^\top" in text
+
+
+def test_house_prices_axis_says_price_and_its_unit(gd):
+    gd.selectbox(key="gd_dataset").set_value("house_prices").run()
+    fig = figure(gd, "The examples and the current prediction")
+    assert fig["layout"]["yaxis"]["title"]["text"] == "price (100 k€)"
+    assert min(fig["data"][0]["y"]) > 0
