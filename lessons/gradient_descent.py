@@ -144,8 +144,8 @@ with left:
     st.markdown(limit_text(alpha, limit, spec.kind))
 with right:
     curve = {"l(θₜ)": (range(shown + 1), path.losses[: shown + 1].tolist())}
-    plot(plots.loss_curves_figure(curve, title="Loss along the path", x_title="step t",
-                                  large=large), "gd_curve")
+    plot(plots.descent_loss_figure(curve, title="Loss along the path", x_title="step t",
+                                   large=large), "gd_curve")
 plot(plots.points_figure(data.x, data.y, theta, kind=spec.kind, feature_names=spec.feature_names,
                          target_name=spec.target_name, large=large), "gd_points")
 
@@ -163,7 +163,7 @@ except FMError as error:
     st.error(str(error))
     st.stop()
 stopped = [name for name, run in runs.items() if run.diverged is not None]
-plot(plots.loss_curves_figure(
+plot(plots.descent_loss_figure(
     {name: (run.epochs.tolist(), run.losses.tolist()) for name, run in runs.items()},
     title=f"Same α = {alpha:g}, same start: shuffled vs in-order SGD",
     x_title="epochs (passes over the K examples)",

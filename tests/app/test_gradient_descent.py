@@ -207,3 +207,16 @@ def test_house_prices_axis_says_price_and_its_unit(gd):
     fig = figure(gd, "The examples and the current prediction")
     assert fig["layout"]["yaxis"]["title"]["text"] == "price (100 k€)"
     assert min(fig["data"][0]["y"]) > 0
+
+
+def test_loss_axes_label_only_spaced_1_2_5_ticks(gd):
+    # Issue 14: over less than a decade Plotly labelled every 10 (100, 90, 80, ...), and the
+    # labels piled up, overlapping in classroom type.
+    for title in ("Loss along the path", "Same α"):
+        axis = figure(gd, title)["layout"]["yaxis"]
+        assert axis["tickvals"] == [20, 50, 100] and axis["ticktext"] == ["20", "50", "100"]
+    gd.toggle(key="classroom").set_value(True).run()
+    assert figure(gd, "Loss along the path")["layout"]["height"] == 460
+    gd.button(key="btn_gd_reset").click().run()  # one point: Plotly places a few ticks
+    axis = figure(gd, "Loss along the path")["layout"]["yaxis"]
+    assert "tickvals" not in axis and axis["nticks"] == 4
