@@ -25,10 +25,10 @@ STAGES = (
 
 # Graphviz source drawn in the browser; colours from the Okabe-Ito palette. Plain text with
 # the notes' own inline notation (φθ̂): the browser's Graphviz spaces HTML <SUB> badly.
-# The browser scales the drawing to the page's width. Streamlit sets the drawing's text to
-# 0.6rem whatever the source says, which the scaling then shrank to 8 px in classroom mode;
-# the CSS below gives the text the size Graphviz laid the boxes out for, in the drawing's own
-# units, so it scales with them. Classroom type is larger against tighter gaps.
+# The browser scales the drawing to the page's width. Streamlit sets a drawing's text to
+# 0.6rem whatever the source says, which the scaling shrank to 8 px in classroom mode; there
+# the sidebar's classroom CSS gives this drawing's text (the container "paradigm") the sizes
+# below, which Graphviz laid the boxes out for: larger type against tighter gaps.
 PARADIGM_DOT = """
 digraph paradigm {
   rankdir=LR; bgcolor="transparent"; nodesep=%(nodesep)s; ranksep=%(ranksep)s;
@@ -60,8 +60,6 @@ st.markdown(
 NORMAL = {"nodesep": 0.25, "ranksep": 0.45, "font": 13, "edge_font": 11, "margin": "0.11,0.055"}
 CLASSROOM = {"nodesep": 0.12, "ranksep": 0.3, "font": 20, "edge_font": 18, "margin": "0.08,0.04"}
 sizes = CLASSROOM if state.classroom() else NORMAL
-st.html(f"<style>.st-key-paradigm g.node text {{ font-size: {sizes['font']}px; }} "
-        f".st-key-paradigm g.edge text {{ font-size: {sizes['edge_font']}px; }}</style>")
 with st.container(key="paradigm"):
     st.graphviz_chart(PARADIGM_DOT % sizes, width="stretch")
 

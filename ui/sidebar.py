@@ -11,7 +11,8 @@ from ui.widgets import init_state
 # pure black text and heavier strokes survive a washed-out projector image. The sidebar is
 # widened only while open (a collapsed one kept a 60 px strip of it on screen), and the
 # page's margins shrink (6rem above, 5rem at each side by default: 132 and 220 px at 22 px
-# type, a fifth of a 720 px projector's height above the title).
+# type, a fifth of a 720 px projector's height above the title). Home's paradigm drawing
+# keeps the type sizes of its Graphviz source (Streamlit's 0.6rem, scaled, was 8 px).
 CLASSROOM_CSS = """
 <style>
 html { font-size: 22px; }
@@ -21,6 +22,7 @@ html { font-size: 22px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { color: #000;
   font-weight: 500; }
 [data-testid="stCode"] pre { border: 2px solid #000; }
+.st-key-paradigm svg text { font-size: revert-layer; }
 </style>
 """
 
