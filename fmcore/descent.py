@@ -143,11 +143,15 @@ def loss_and_gradient(
 
 
 def smoothness(data: PointsData) -> float:
-    """L, the largest curvature of l(theta): the top eigenvalue of (a bound on) its Hessian.
+    """lambda_max, the largest curvature of l(theta): the top eigenvalue of (a bound on) its
+    Hessian. (Optimisation texts call it L, the smoothness constant; the page writes
+    lambda_max, since the slides' L(theta) is the loss.)
 
     Squared error: the Hessian is exactly 2 sum_k x_k x_k^T. Logistic loss: its Hessian is at
-    most (1/4) sum_k x_k x_k^T. Full-batch GD decreases l at every step when alpha < 2 / L,
-    and on the squared error it diverges when alpha > 2 / L.
+    most (1/4) sum_k x_k x_k^T. Along the top eigenvector l is a parabola (lambda_max / 2) u^2
+    and one step maps u to (1 - alpha lambda_max) u, so full-batch GD decreases l at every
+    step when alpha < 2 / lambda_max, and on the squared error it diverges when
+    alpha > 2 / lambda_max.
     """
     scatter = data.x.T @ data.x  # (2, 2): sum_k x_k x_k^T
     factor = 0.25 if data.spec.kind == "classification" else 2.0
@@ -155,7 +159,7 @@ def smoothness(data: PointsData) -> float:
 
 
 def stable_learning_rate(data: PointsData) -> float:
-    """2 / L: below it full-batch GD cannot blow up (see ``smoothness``)."""
+    """2 / lambda_max: below it full-batch GD cannot blow up (see ``smoothness``)."""
     return 2.0 / smoothness(data)
 
 
@@ -204,7 +208,7 @@ def _divergence_message(
     return (
         f"Diverged: with α = {config.learning_rate:g} the loss grew from {start_loss:.3g} "
         f"to {reached} in {steps}, so the descent was stopped. Each step overshoots the "
-        f"valley by more than it gains. Try α below 2/L = {stable_learning_rate(data):.3g}."
+        f"valley by more than it gains. Try α below 2/λ_max = {stable_learning_rate(data):.3g}."
     )
 
 

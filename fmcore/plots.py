@@ -8,6 +8,7 @@ scale, and takes ``large=True`` for classroom mode (bigger type for a projector)
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Collection, Mapping, Sequence
 
 import plotly.graph_objects as go
@@ -185,17 +186,30 @@ def descent_figure(
         yaxis={"range": [float(theta2[0]), float(theta2[-1])]},
     )
     if len(pts) > 1:
-        _add_replay(fig, pts, large)
+        _add_replay(fig, pts, next_theta, large)
     return fig
 
 
-def _add_replay(fig: go.Figure, pts: list[list[float]], large: bool = False) -> None:
-    """Frames that grow the path one step at a time, a Play button and a step slider."""
+def _add_replay(fig: go.Figure, pts: list[list[float]], next_theta: Sequence[float] | None,
+                large: bool = False) -> None:
+    """Frames that grow the path one step at a time, a Play button and a step slider.
+
+    Frame k shows the path theta_0..theta_k (trace 1), the current theta_k (trace 2) and the
+    arrow theta_k -> theta_{k+1} (the layout's one annotation; at the last frame the arrow to
+    ``next_theta``, as the still figure draws it). Frames are drawn with ``redraw: True``:
+    Plotly.js first moves the traces a frame names (scatter, the one animatable kind) and
+    erases the drawing of every other trace, then, with ``redraw``, draws the whole chart
+    again; without it the contours, the path's line and the arrow stayed erased while
+    ``data`` still held them. A frame names only traces 1 and 2, so the contour's grid is
+    sent once, not once per frame, and its layout names the whole list of annotations.
+    Between the move and the redraw (one browser task) the contours are briefly absent.
+    """
     n = len(pts)
     shown = sorted({round(i * (n - 1) / (MAX_FRAMES - 1)) for i in range(MAX_FRAMES)} | {n - 1})
     shown = [k for k in shown if k < n]
     frames = []
     for k in shown:
+        after = pts[k + 1] if k + 1 < n else next_theta
         frames.append(
             go.Frame(
                 name=str(k),
@@ -204,6 +218,7 @@ def _add_replay(fig: go.Figure, pts: list[list[float]], large: bool = False) -> 
                     go.Scatter(x=[pts[k][0]], y=[pts[k][1]]),
                 ],
                 traces=[1, 2],
+                layout={"annotations": [] if after is None else [_arrow(pts[k], after)]},
             )
         )
     fig.frames = frames
@@ -211,13 +226,13 @@ def _add_replay(fig: go.Figure, pts: list[list[float]], large: bool = False) -> 
     play = {
         "label": "▶ Play",
         "method": "animate",
-        "args": [None, {"frame": {"duration": duration, "redraw": False}, "fromcurrent": False,
+        "args": [None, {"frame": {"duration": duration, "redraw": True}, "fromcurrent": False,
                         "transition": {"duration": 0}, "mode": "immediate"}],
     }
     pause = {
         "label": "❚❚ Pause",
         "method": "animate",
-        "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
+        "args": [[None], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}],
     }
     fig.update_layout(
         updatemenus=[{"type": "buttons", "direction": "left", "x": 0, "y": -0.2,
@@ -231,8 +246,8 @@ def _add_replay(fig: go.Figure, pts: list[list[float]], large: bool = False) -> 
             "currentvalue": {"visible": False},  # the tick labels already say the step
             "steps": [
                 {"label": f.name, "method": "animate",
-                 "args": [[f.name], {"frame": {"duration": 0, "redraw": False},
-                                     "mode": "immediate"}]}
+                 "args": [[f.name], {"frame": {"duration": 0, "redraw": True},
+                                     "mode": "immediate", "transition": {"duration": 0}}]}
                 for f in frames
             ],
         }],
@@ -294,6 +309,46 @@ def loss_curves_figure(
     return fig
 
 
+def descent_loss_figure(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    *,
+    title: str,
+    x_title: str,
+    x_range: tuple[float, float] | None = None,
+    stopped: Collection[str] = (),
+    large: bool = False,
+) -> go.Figure:
+    """``loss_curves_figure`` for the gradient-descent lesson: a log loss axis whose tick
+    labels never overlap, and a taller plot in classroom mode.
+
+    Over less than a decade Plotly labels a log axis every 10 (100, 90, 80, ... 20), and the
+    labels near the top pile onto each other; in classroom type they overlapped. The ticks
+    here are the 1-2-5 values inside the curves' range (20, 50, 100), at least 0.3 of a
+    decade apart; over more than about two decades, only the powers of ten."""
+    fig = loss_curves_figure(curves, title=title, x_title=x_title, x_range=x_range,
+                             stopped=stopped, large=large)
+    values = [float(v) for _, y in curves.values() for v in y
+              if math.isfinite(float(v)) and float(v) > 0]
+    ticks = _log_ticks(min(values), max(values)) if values else []
+    if len(ticks) >= 2:
+        fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    else:  # a range too narrow for two 1-2-5 values: a few ticks Plotly places
+        fig.update_yaxes(nticks=4)
+    if large:
+        fig.update_layout(height=460)
+    return fig
+
+
+def _log_ticks(low: float, high: float, most: int = 7) -> list[float]:
+    """The values 1, 2, 5 x 10^k in [low, high]; only the powers of ten if there are more
+    than ``most`` of those."""
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    ticks = [m * 10.0**k for k in decades for m in (1, 2, 5) if low <= m * 10.0**k <= high]
+    if len(ticks) > most:
+        ticks = [t for t in ticks if math.isclose(10 ** round(math.log10(t)), t)]
+    return [float(f"{t:.6g}") for t in ticks]
+
+
 def points_figure(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -301,6 +356,7 @@ def points_figure(
     *,
     kind: str,
     feature_names: tuple[str, str],
+    target_name: str = "price",
     large: bool = False,
 ) -> go.Figure:
     """The training examples and what the current theta predicts for them.
@@ -342,7 +398,7 @@ def points_figure(
         pad = 0.2 * float(y.max() - y.min())
         fig.update_yaxes(range=[float(y.min()) - pad, float(y.max()) + pad])
         title = "The examples and the current prediction"
-        x_title, y_title = feature_names[0], "price"
+        x_title, y_title = feature_names[0], target_name
     _style(fig, title, x_title, y_title, large)
     fig.update_layout(height=380, showlegend=True)
     return fig

@@ -27,6 +27,21 @@ def reset_for_dataset() -> None:
     st.session_state.gd_steps = START_STEPS
 
 
+def limit_text(alpha: float, limit: float, kind: str) -> str:
+    """The step-size limit 2/λ_max on the page, and why it is one (see fmcore.descent)."""
+    hessian = (r"$2\sum_k x_k x_k^\top$, the same at every θ" if kind == "regression"
+               else r"at most $\tfrac14\sum_k x_k x_k^\top$")
+    past = ("each step overshoots further and GD diverges" if kind == "regression" else
+            "a step can overshoot (the logistic loss flattens far from its minimum, so it "
+            "need not blow up)")
+    return (rf"**Step-size limit:** α = {alpha:g}, $2/\lambda_{{\max}}$ = {limit:.3g}. "
+            r"$\lambda_{\max}$ is the largest curvature of l: the largest eigenvalue of its "
+            rf"Hessian $\nabla^2 l(\theta)$ ({hessian}). At a distance u from the minimum "
+            r"along that direction l rises like $\tfrac{\lambda_{\max}}{2}u^2$, and a step "
+            r"turns u into $(1-\alpha\lambda_{\max})\,u$: it shrinks only while "
+            rf"$\alpha < 2/\lambda_{{\max}}$. Past it, {past}.")
+
+
 def take_steps(n: int) -> None:
     st.session_state.gd_steps = min(max(st.session_state.gd_steps + n, 0), MAX_STEPS - 1)
 
@@ -51,8 +66,8 @@ st.title("Gradient descent")
 st.markdown("**How does a model learn?** It walks downhill on its loss l(θ): each step moves "
             "θ against the gradient, θ ← θ − α∇l(θ).")
 st.info("Try this: press **+N steps**, then ▶ Play under the chart. Then choose *House prices* "
-        "and drag α just past 2/L: the path overshoots and the loss blows up.",
-        icon=":material/lightbulb:")
+        r"and drag α just past the limit $2/\lambda_{\max}$ given under the update: the path "
+        "overshoots and the loss blows up.", icon=":material/lightbulb:")
 links.bind("gradient_descent", LINK)
 st.session_state.gd_batch = min(st.session_state.gd_batch, SPECS[st.session_state.gd_dataset]
                                 .n_examples)  # a link's batch may exceed this dataset's size
@@ -126,14 +141,13 @@ with left:
                     if spec.kind == "classification" else r"(\theta^\top x_k - y_k)^2")
     st.latex(rf"l(\theta_{{{shown}}}) = \sum_{{k=1}}^{{{data.n}}} {loss_formula} = "
              + num(float(path.losses[shown])))
-    st.caption(f"α = {alpha:g}; 2/L = {limit:.3g} (above it full-batch GD can overshoot"
-               f"{' and, on a squared error, diverge' if spec.kind == 'regression' else ''}).")
+    st.markdown(limit_text(alpha, limit, spec.kind))
 with right:
     curve = {"l(θₜ)": (range(shown + 1), path.losses[: shown + 1].tolist())}
-    plot(plots.loss_curves_figure(curve, title="Loss along the path", x_title="step t",
-                                  large=large), "gd_curve")
-plot(plots.points_figure(data.x, data.y, theta, kind=spec.kind,
-                         feature_names=spec.feature_names, large=large), "gd_points")
+    plot(plots.descent_loss_figure(curve, title="Loss along the path", x_title="step t",
+                                   large=large), "gd_curve")
+plot(plots.points_figure(data.x, data.y, theta, kind=spec.kind, feature_names=spec.feature_names,
+                         target_name=spec.target_name, large=large), "gd_points")
 
 st.subheader("Shuffled or in order?")
 st.markdown("The examples are stored in a correlated order (all cats, then all dogs; houses "
@@ -149,7 +163,7 @@ except FMError as error:
     st.error(str(error))
     st.stop()
 stopped = [name for name, run in runs.items() if run.diverged is not None]
-plot(plots.loss_curves_figure(
+plot(plots.descent_loss_figure(
     {name: (run.epochs.tolist(), run.losses.tolist()) for name, run in runs.items()},
     title=f"Same α = {alpha:g}, same start: shuffled vs in-order SGD",
     x_title="epochs (passes over the K examples)",

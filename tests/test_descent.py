@@ -233,3 +233,43 @@ def test_defaults_show_a_clean_descent_with_the_minimum_in_view(key):
                                            spec.default_start), gen())
     assert path.diverged is None and path.losses[-1] < 0.5 * path.losses[0]
     assert spec.default_learning_rate < descent.stable_learning_rate(data)
+
+
+def test_cats_have_the_pointier_ears_and_fur_length_tells_neither():
+    """Issue 14: the data gave dogs the pointier ears. Cats' ear scores are the higher; the
+    fitted weight of ear pointiness is negative (pointy ears make "dog" less likely)."""
+    spec = SPECS["cats_dogs"]
+    assert spec.feature_names[0].startswith("ear pointiness")
+    for seed in range(5):
+        data = make_points("cats_dogs", gen(seed))
+        cats, dogs = data.x[data.y < 0], data.x[data.y > 0]
+        assert float(cats[:, 0].mean()) > float(dogs[:, 0].mean()) + 0.8
+        assert abs(float(cats[:, 1].mean() - dogs[:, 1].mean())) < 0.8  # fur: no tell
+    data = make_points("cats_dogs", gen(0))
+    path = run_descent(data, DescentConfig(spec.default_learning_rate, 300, None, "shuffled",
+                                           spec.default_start), gen())
+    assert float(path.thetas[-1, 0]) < -1.0
+
+
+@pytest.mark.parametrize("key", ["house_prices", "house_prices_raw"])
+def test_house_prices_are_positive_and_the_axis_names_its_unit(key):
+    spec = SPECS[key]
+    assert spec.target_name == "price (100 k€)"
+    for seed in range(200):
+        assert float(make_points(key, gen(seed)).y.min()) > 0.3
+    # The same houses either way: 150 k€ per 100 m²; 50 k€ at size 0, so 350 k€ at the
+    # mean size of 200 m² (the centred variant's intercept).
+    data = make_points(key, gen(0))
+    slope, intercept = torch.linalg.lstsq(data.x, data.y.unsqueeze(1)).solution.squeeze(1)
+    assert float(slope) == pytest.approx(1.5, abs=0.15)
+    assert float(intercept) == pytest.approx(3.5 if key == "house_prices" else 0.5, abs=0.3)
+
+
+def test_the_curvature_symbol_is_lambda_max_not_l_which_is_the_loss():
+    data = make_points("house_prices", gen(0))
+    path = run_descent(data, DescentConfig(1.0, 5, None, "shuffled", (0.0, 0.0)), gen())
+    assert "2/λ_max = " in path.diverged.message and "2/L" not in path.diverged.message
+    # lambda_max is the Hessian's top eigenvalue: for the squared error, 2 sum_k x_k x_k^T.
+    hessian = torch.autograd.functional.hessian(
+        lambda t: descent.total_loss(t, data), torch.zeros(2, dtype=torch.float64))
+    assert descent.smoothness(data) == pytest.approx(float(torch.linalg.eigvalsh(hessian)[-1]))

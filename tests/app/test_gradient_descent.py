@@ -71,7 +71,7 @@ def test_divergence_message_says_alpha_as_the_symbol_and_one_step_in_the_singula
     gd.select_slider(key="gd_alpha").set_value(1.0).run()
     (message,) = [e.value for e in gd.error if "Diverged" in e.value]
     assert message.startswith("Diverged: with α = 1 the loss grew from")
-    assert "in 1 step," in message and "Try α below 2/L" in message
+    assert "in 1 step," in message and "Try α below 2/λ_max" in message
     assert "alpha" not in message
 
 
@@ -113,7 +113,7 @@ def test_log_axes_label_every_tick_with_its_full_value(gd):
 def test_changing_dataset_resets_alpha_and_start_to_its_defaults(gd):
     gd.selectbox(key="gd_dataset").set_value("house_prices_raw").run()
     assert gd.select_slider(key="gd_alpha").value == pytest.approx(0.00422)
-    assert path_of(gd)[0] == pytest.approx((-0.5, 3.0))
+    assert path_of(gd)[0] == pytest.approx((-0.5, 6.0))  # prices and views moved up by 3
     assert figure(gd, "The examples and the current prediction")
 
 
@@ -165,3 +165,58 @@ def test_a_chart_table_view_is_built_only_when_opened(gd):
     assert {"series", "row", "column", "value", "x", "y"} <= set(table.columns)
     assert table["value"].notna().sum() > 1000  # the contour's grid of l(θ), then the path
     assert [b for b in gd.get("download_button") if b.label == "Download CSV"]
+
+
+def test_replay_frames_keep_the_landscape_and_draw_the_path_and_arrow_to_each_step(gd):
+    # Issue 14: Play wiped the contours, the path's line and the arrow. Each frame must
+    # redraw (Plotly.js erases the traces a frame does not name when it does not), name
+    # only the path and the current θ (the contour's grid is sent once), and carry the
+    # arrow θ_k -> θ_{k+1} as the layout's whole list of annotations.
+    fig = figure(gd, "Gradient descent on the loss")
+    path = path_of(gd)
+    arrow = fig["layout"]["annotations"][0]
+    final_next = (arrow["x"], arrow["y"])
+    assert [f["name"] for f in fig["frames"]] == [str(k) for k in range(11)]
+    for k, frame in enumerate(fig["frames"]):
+        assert frame["traces"] == [1, 2]
+        grown, current = frame["data"]
+        assert list(zip(grown["x"], grown["y"], strict=True)) == path[: k + 1]
+        assert (current["x"][0], current["y"][0]) == path[k]
+        (shown,) = frame["layout"]["annotations"]
+        assert (shown["ax"], shown["ay"]) == path[k]
+        assert (shown["x"], shown["y"]) == (path[k + 1] if k < 10 else final_next)
+    play = fig["layout"]["updatemenus"][0]["buttons"][0]
+    assert play["label"] == "▶ Play" and play["args"][1]["frame"]["redraw"] is True
+    steps = fig["layout"]["sliders"][0]["steps"]
+    assert all(s["args"][1]["frame"]["redraw"] is True for s in steps)
+    assert fig["data"][0]["type"] == "contour"
+
+
+def test_the_step_size_limit_is_explained_as_lambda_max_of_the_hessian(gd):
+    text = next(m.value for m in gd.markdown if "Step-size limit" in m.value)
+    assert r"$2/\lambda_{\max}$ = 0.0754" in text and "Hessian" in text
+    assert r"(1-\alpha\lambda_{\max})" in text
+    assert not [m.value for m in [*gd.markdown, *gd.caption, *gd.info] if "2/L" in m.value]
+    gd.selectbox(key="gd_dataset").set_value("house_prices").run()
+    text = next(m.value for m in gd.markdown if "Step-size limit" in m.value)
+    assert "GD diverges" in text and r"2\sum_k x_k x_k^\top" in text
+
+
+def test_house_prices_axis_says_price_and_its_unit(gd):
+    gd.selectbox(key="gd_dataset").set_value("house_prices").run()
+    fig = figure(gd, "The examples and the current prediction")
+    assert fig["layout"]["yaxis"]["title"]["text"] == "price (100 k€)"
+    assert min(fig["data"][0]["y"]) > 0
+
+
+def test_loss_axes_label_only_spaced_1_2_5_ticks(gd):
+    # Issue 14: over less than a decade Plotly labelled every 10 (100, 90, 80, ...), and the
+    # labels piled up, overlapping in classroom type.
+    for title in ("Loss along the path", "Same α"):
+        axis = figure(gd, title)["layout"]["yaxis"]
+        assert axis["tickvals"] == [20, 50, 100] and axis["ticktext"] == ["20", "50", "100"]
+    gd.toggle(key="classroom").set_value(True).run()
+    assert figure(gd, "Loss along the path")["layout"]["height"] == 460
+    gd.button(key="btn_gd_reset").click().run()  # one point: Plotly places a few ticks
+    axis = figure(gd, "Loss along the path")["layout"]["yaxis"]
+    assert "tickvals" not in axis and axis["nticks"] == 4

@@ -47,12 +47,12 @@ def test_gradient_descent_slider_and_step(tab, server_url):
     tab.goto(f"{server_url}/gradient_descent")
     settle(tab)
     tab.get_by_test_id("stPlotlyChart").nth(3).wait_for()  # all four charts drawn
-    caption = tab.get_by_text(re.compile(r"^α = 0\.0316;"))
+    caption = tab.get_by_text(re.compile(r"^Step-size limit: α = 0\.0316,"))
     assert caption.is_visible()
     slider = tab.get_by_role("slider", name="Learning rate α")
     slider.focus()
     slider.press("ArrowRight")
-    tab.get_by_text(re.compile(r"^α = 0\.0422;")).wait_for()
+    tab.get_by_text(re.compile(r"^Step-size limit: α = 0\.0422,")).wait_for()
     tab.get_by_role("button", name="Step", exact=True).click()
     tab.get_by_role("heading", name="Step 11: the update").wait_for()
     settle(tab)
@@ -79,7 +79,7 @@ def test_gradient_descent_divergence_reads_as_a_message(tab, server_url):
     settle(tab)
     slider = tab.get_by_role("slider", name="Learning rate α")
     slider.focus()
-    for _ in range(8):  # from 0.0075 to 0.0422, past 2/L = 0.033
+    for _ in range(8):  # from 0.0075 to 0.0422, past 2/λ_max = 0.033
         slider.press("ArrowRight")
     tab.get_by_text(re.compile("^Diverged: with α")).wait_for()
     settle(tab)
