@@ -168,7 +168,12 @@ def apply_edits(rows: list[dict], edited: object) -> list[dict]:
 
 
 def editor() -> None:
-    """The editable table of examples (add, edit, delete rows; 'order' moves them)."""
+    """The editable table of examples (add, edit, delete rows; 'order' moves them). In
+    classroom mode it is zoomed, so that the projected cells are as large as the page's type
+    (the grid draws its text on a canvas, which the classroom font size does not reach)."""
+    large = state.classroom()
+    if large:
+        st.html(f"<style>.st-key-{editor_key()} {{ zoom: 1.6; }}</style>")
     st.data_editor(
         pd.DataFrame(ss.ic_rows, columns=list(COLUMNS)),
         key=editor_key(), num_rows="dynamic", hide_index=True, width="stretch", on_change=commit,
