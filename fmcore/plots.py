@@ -863,9 +863,11 @@ def shots_figure(
         for col in (1, 2):
             fig.add_vline(x=marker, line={"color": OKABE_ITO["black"], "dash": "dot", "width": 2},
                           row=1, col=col)
-    _style(fig, f"Accuracy and p(right answer) against the number of examples: "
-                f"{html.escape(label)}", "", "", large)
-    fig.update_layout(height=440, showlegend=True)
+    _style(fig, f"Accuracy and p(right answer) against k: {html.escape(label)}", "", "", large)
+    # the legend under the panels: above them it would cover the panel titles
+    fig.update_layout(height=520 if large else 460, showlegend=True,
+                      margin={"t": 110 if large else 80, "b": 150 if large else 120},
+                      legend={"yanchor": "top", "y": -0.25, "x": 0})
     fig.update_xaxes(title_text="examples in the prompt (k)", dtick=1)
     fig.update_yaxes(title_text="accuracy (exact answer)", range=[-0.03, 1.03], tickformat=".0%",
                      row=1, col=1)

@@ -153,8 +153,10 @@ with a2:
 
 SECTIONS = ("3. How many examples does it need?", "4. Misleading examples",
             "5. Zero-shot: say what you want", "6. Three ways to adapt: prompt, probe, finetune")
-# classroom mode: the secondary sections as tabs, so the projected page stays short
-tabs = st.tabs(SECTIONS) if large else [st.container() for _ in SECTIONS]
+# classroom mode: the secondary sections as tabs (short names: four fit a row), so the
+# projected page stays short
+TABS = ("3. How many examples?", "4. Wrong labels", "5. Zero-shot", "6. Prompt, probe, finetune")
+tabs = st.tabs(TABS) if large else [st.container() for _ in SECTIONS]
 for title, tab in zip(SECTIONS, tabs, strict=True):
     if not large:
         tab.header(title)

@@ -71,7 +71,8 @@ def draw(run: runner.Run, large: bool, final: bool = False) -> None:
             _row("probe", f"{n}", start.probe),
             _row("finetune", f"{n}, {start.total_steps} steps",
                  done.finetuned if done else None, status)]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    # st.table: HTML, so the classroom type reaches it (a dataframe's canvas it does not)
+    st.table(pd.DataFrame(rows).set_index("method"))
     if done:
         st.caption(f"{len(start.queries)} fresh questions, the same for all three. Finetuning "
                    f"moved θ by {done.theta_change:.1%} of its size (the probe and the prompt "
@@ -85,7 +86,7 @@ def draw(run: runner.Run, large: bool, final: bool = False) -> None:
             table=False)
     if final and done:
         with st.expander(f"The first {SHOWN_QUESTIONS} questions, answer by answer"):
-            st.dataframe(pd.DataFrame(answers(start, done)), hide_index=True, width="stretch")
+            st.table(pd.DataFrame(answers(start, done)).set_index("question"))
 
 
 def answers(start: CompareStart, done: CompareDone) -> list[dict]:
@@ -134,12 +135,12 @@ def three_ways(model, tokenizer, operation: str, examples, template, large: bool
                 "**linear probe** keeps θ frozen and fits $w$ alone. **In context**, no weight "
                 "changes. All three answer the same fresh questions; the probe and finetuning "
                 "learn from your examples plus fresh ones, n in all.")
-    # two lines: on one, the equation numbers are cut off in classroom mode
-    st.latex(r"\begin{aligned}&\text{probe: }\min_w \tfrac1n\textstyle\sum_i \big(y^{(i)}-"
-             r"w^\top\phi_{\hat\theta}(x^{(i)})\big)^2 &(14.1)\\&\text{finetune: }\min_{w,\theta}"
-             r"\tfrac1n\textstyle\sum_i\big(y^{(i)}-w^\top\phi_\theta(x^{(i)})\big)^2,\ "
-             r"w\leftarrow\text{random},\ \theta\leftarrow\hat\theta&(14.2\text{-}14.4)"
-             r"\end{aligned}")
+    # one equation a line: wider lines lose their numbers in classroom mode
+    st.latex(r"\begin{gathered}\text{probe: }\min_w \tfrac1n\textstyle\sum_i \big(y^{(i)}-"
+             r"w^\top c^{(i)}_{T+1}(\hat\theta)\big)^2\quad(14.1)\\\text{finetune: }"
+             r"\min_{w,\theta}\tfrac1n\textstyle\sum_i\big(y^{(i)}-w^\top c^{(i)}_{T+1}(\theta)"
+             r"\big)^2\quad(14.2)\\ w\leftarrow\text{random}\ (14.3),\quad\theta\leftarrow"
+             r"\hat\theta\ (14.4)\end{gathered}")
     f1, f2 = st.columns(2)
     f1.select_slider("Labelled examples n (probe and finetuning)", EXAMPLES, key="ic_ft_n")
     f2.select_slider("Finetuning steps (Adam, all n each step)", STEPS, key="ic_ft_steps")

@@ -173,7 +173,9 @@ def editor() -> None:
     (the grid draws its text on a canvas, which the classroom font size does not reach)."""
     large = state.classroom()
     if large:
-        st.html(f"<style>.st-key-{editor_key()} {{ zoom: 1.6; }}</style>")
+        # zoom scales the width too: a narrower box zoomed fills the column exactly
+        st.html(f"<style>.st-key-{editor_key()} {{ zoom: 1.6; width: 62.5% !important; }}"
+                "</style>")
     st.data_editor(
         pd.DataFrame(ss.ic_rows, columns=list(COLUMNS)),
         key=editor_key(), num_rows="dynamic", hide_index=True, width="stretch", on_change=commit,

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from fmcore.icl import describe_wrong_curve
-from tests.app.helpers import figure, frame, no_nan
+from tests.app.helpers import figure, no_nan
 from ui.prompt_sections import METHODS
 from ui.prompt_table import apply_edits, wrong_labels
 
@@ -34,7 +34,7 @@ def prompt_of(at):
 
 
 def curve(at):
-    return figure(at, "Accuracy and p(right answer) against the number of examples")
+    return figure(at, "Accuracy and p(right answer) against k")
 
 
 def test_opens_with_a_prompt_the_answer_and_the_curve(pr):
@@ -188,8 +188,8 @@ def test_finetuning_the_probe_and_the_prompt_answer_the_same_questions(pr):
     pr.select_slider(key="ic_ft_steps").set_value(20).run()
     pr.button(key="btn_ic_compare").click().run()
     assert not pr.exception
-    table = frame(pr, "method")
-    methods = list(table["method"])
+    table = pr.table[0].value
+    methods = list(table.index)
     assert methods == list(METHODS.values())
     assert methods[1].startswith("linear probe (Eq. 14.1): θ frozen")
     assert methods[2].startswith("finetuning (Eq. 14.2-14.4): w and θ trained")
@@ -198,11 +198,11 @@ def test_finetuning_the_probe_and_the_prompt_answer_the_same_questions(pr):
     assert list(table["labelled examples"]) == ["3 in the prompt", "8", "8, 20 steps"]
     assert any("Finetuning moved θ by" in c.value for c in pr.caption)
     assert figure(pr, "Finetuning: squared error")["data"][0]["x"] == list(range(1, 21))
-    same = frame(pr, "right answer")  # the same questions, answer by answer
-    assert list(same.columns) == ["question", "right answer", "in-context", "probe", "finetuned"]
+    same = pr.table[1].value  # the same questions, answer by answer
+    assert list(same.columns) == ["right answer", "in-context", "probe", "finetuned"]
     assert (same["in-context"] == same["right answer"]).mean() >= 0.75
     pr.run()  # a rerun shows the kept result
-    assert list(frame(pr, "method")["exact answers"]) == list(table["exact answers"])
+    assert list(pr.table[0].value["exact answers"]) == list(table["exact answers"])
     pr.select_slider(key="ic_ft_steps").set_value(40).run()  # new settings: not the old result
     assert any("press the button to compare again" in c.value for c in pr.caption)
 
@@ -281,7 +281,7 @@ def test_classroom_mode_puts_the_later_sections_in_tabs_and_zooms_the_table(pr):
     assert not pr.tabs and len(pr.header) >= 6
     pr.session_state["classroom"] = True
     pr.run()
-    assert [t.label for t in pr.tabs][-1] == "6. Three ways to adapt: prompt, probe, finetune"
+    assert [t.label for t in pr.tabs][-1] == "6. Prompt, probe, finetune"
     assert len(pr.tabs) == 4 and not any(h.value.startswith("3.") for h in pr.header)
     styles = " ".join(h.proto.body for h in pr.get("html"))
-    assert f".st-key-editor_ic_{pr.session_state['ic_version']} {{ zoom: 1.6; }}" in styles
+    assert f".st-key-editor_ic_{pr.session_state['ic_version']} {{ zoom: 1.6;" in styles
