@@ -29,11 +29,13 @@ the right character": :func:`answers_correct` checks it for every answer of a ba
 documents in one forward pass, which is what :func:`fmcore.prompts.decode_answer` would
 find one prompt at a time (tested).
 
-**A linear head instead.** The first paragraph of Section 14.3.1 adapts a language model
-with a linear head on the representation c_{T+1} = phi_theta(x_1, ..., x_T) of the task
-input. :func:`linear_head` fits w on the same few labelled examples (squared error, the
-linear probe of Eq. 14.1 with theta frozen) and predicts round(w^T c_{T+1}) for new queries,
-so the page can set it against in-context answers on the same queries.
+**Three ways to adapt.** The first paragraph of Section 14.3.1 is finetuning: a linear
+head w on the representation c_{T+1} = phi_theta(x_1, ..., x_T) of the task input, theta
+initialised at theta-hat and optimised with w (Eq. 14.2-14.4). :func:`compare_adaptations`
+sets it beside the linear probe (Eq. 14.1: theta frozen, only w fitted; :func:`linear_head`)
+and in-context answers (:func:`in_context_answers`), all three on the same fresh questions,
+the probe and finetuning on the same labelled examples. Finetuning trains a copy: the
+shipped model is never changed.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ from fmcore.prompts import (
     DEFAULT_TEMPLATE,
     PromptTemplate,
     answer_spans,
+    assemble,
+    decode_answer,
     prompt_alphabet,
     training_text,
 )
@@ -77,6 +81,12 @@ __all__ = [
     "DoneEvent",
     "EvalEvent",
     "Event",
+    "CompareDone",
+    "CompareEvent",
+    "CompareStart",
+    "FinetuneConfig",
+    "FinetuneStep",
+    "FinetunedHead",
     "HeadResult",
     "ICLConfig",
     "StartEvent",
@@ -84,9 +94,11 @@ __all__ = [
     "accuracy_by_shots",
     "accuracy_with_wrong",
     "answers_correct",
-    "compare_with_head",
+    "compare_adaptations",
+    "describe_wrong_curve",
     "encode_tasks",
     "icl_tokenizer",
+    "in_context_answers",
     "linear_head",
     "prefix_curve",
     "train_icl",
@@ -97,6 +109,8 @@ MAX_STEPS = 200_000
 MAX_BATCH = 256
 MAX_EVAL_ROWS = 4096  # documents scored by one accuracy call
 MAX_HEAD_EXAMPLES = 4096
+MAX_FINETUNE_EXAMPLES = 256  # labelled examples (and questions) of one finetuning run
+MAX_FINETUNE_STEPS = 1000
 MAX_SEED = 2**31 - 1
 
 
@@ -372,36 +386,99 @@ def prefix_curve(
     return list(zip(total, greedy, strict=True))
 
 
-# ============================================================================ linear head
+def describe_wrong_curve(curve: Sequence[float], operation: str) -> str:
+    """In words, what a curve of :func:`accuracy_with_wrong` shows (entry m: accuracy with m
+    wrong labels among len(curve) - 1): where accuracy falls below half its value with no
+    wrong label, and so whether the right labels outvote the wrong ones, the model keeps
+    its trained prior for the operation, or a single wrong label already misleads it."""
+    ys = [finite_float("accuracy", y, 0.0, 1.0) for y in curve]
+    k = len(ys) - 1
+    if k < 1:
+        raise SettingError("The curve needs at least two points (0 and 1 wrong labels).")
+    name, c0 = get_operation(operation).name, ys[0]
+    if c0 < 0.5:
+        return (f"With every label right the model answers only {c0:.0%} of these prompts of "
+                f"{name}, so wrong labels have little to take away.")
+    half = next((m for m, y in enumerate(ys) if y < c0 / 2), None)
+    if half is None:
+        return (f"The model keeps computing {name} whatever the labels say: {ys[-1]:.0%} right "
+                f"with all {k} labels wrong. It does not follow labels that fit no rule: what "
+                f"it learned about {name} in training (its prior) wins.")
+    if half - 1 > k / 2:  # still right with a majority of the labels wrong
+        return (f"The model keeps computing {name} even when most labels are wrong: "
+                f"{ys[half - 1]:.0%} right with {half - 1} of {k} wrong, and only at {half} "
+                f"wrong does accuracy fall below half of {c0:.0%}. The right labels are then "
+                f"outnumbered, so this is not a vote: its prior for {name}, learned in "
+                "training, wins over labels that fit no rule.")
+    if half == 1:
+        return (f"A single wrong label among {k} already drops accuracy from {c0:.0%} to "
+                f"{ys[1]:.0%}: the {k - 1} right ones do not outvote it: one wrong label is "
+                "enough to mislead it.")
+    told = (f"One wrong label of {k} leaves {ys[1]:.0%} right; from {half} wrong, accuracy "
+            f"falls below half of {c0:.0%} ({ys[half]:.0%})")
+    if half < k / 2:
+        return told + ", while most labels are still right: they do not outvote the wrong ones."
+    return told + ", about where the wrong labels become as many as the right ones."
+
+
+# ============================================================================ adaptation
 @dataclass(frozen=True, eq=False)
 class HeadResult:
-    """A linear head w on c_{T+1} fitted to labelled examples, and its answers to queries."""
+    """One way of adapting the model, and its answers to the test questions."""
 
-    predictions: list[int]  # round(w^T c_{T+1} + b) for each query
+    predictions: list[int | None]  # the answer to each query (None: not a number written)
     correct: list[bool]
-    accuracy: float
-    train_accuracy: float  # on the examples it was fitted to
+    accuracy: float  # fraction of queries answered exactly
+    train_accuracy: float | None  # on the labelled examples it learned from (None: in-context)
+    mean_abs_error: float | None = None  # mean |answer - truth| over numeric answers
+
+
+def _score(
+    predictions: list[int | None],
+    queries: Sequence[Example],
+    train_accuracy: float | None = None,
+) -> HeadResult:
+    correct = [p == q.answer for p, q in zip(predictions, queries, strict=True)]
+    errors = [abs(p - q.answer) for p, q in zip(predictions, queries, strict=True)
+              if p is not None]
+    return HeadResult(list(predictions), correct, sum(correct) / len(correct), train_accuracy,
+                      sum(errors) / len(errors) if errors else None)
+
+
+def _query_ids(
+    tokenizer: CharTokenizer, pairs: Sequence[Example], symbol: str, template: PromptTemplate
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each query text "Q: a ~ b = ? A: " read alone: ids (n, T) padded, and the index of
+    its last position (n,), where c_{T+1} is read."""
+    ids = [tokenizer.encode(template.write_query(e.a, symbol, e.b)) for e in pairs]
+    T = max(len(i) for i in ids)
+    x = torch.full((len(ids), T), PAD, dtype=torch.long)
+    for b, row in enumerate(ids):
+        x[b, : len(row)] = torch.tensor(row)
+    return x, torch.tensor([len(i) - 1 for i in ids])
+
+
+def _read_c(model: TinyGPT, x: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+    """c_{T+1} (n, C) of each row, with gradients to theta when they are enabled (the
+    causal mask keeps the padding after a row's last position out of its c_{T+1})."""
+    c = torch.cat([model._run(x[i : i + 256], None, None, fused=True)[3]
+                   for i in range(0, x.shape[0], 256)])  # (n, T, C)
+    return c[torch.arange(x.shape[0]), last]
 
 
 def _features(
     model: TinyGPT, tokenizer: CharTokenizer, pairs: Sequence[Example], symbol: str,
     template: PromptTemplate,
 ) -> torch.Tensor:
-    """c_{T+1} (n, C) of each query text "Q: a ~ b = ? A: " read alone (float64)."""
-    texts = [template.write_query(e.a, symbol, e.b) for e in pairs]
-    ids = [tokenizer.encode(t) for t in texts]
-    T = max(len(i) for i in ids)
-    x = torch.full((len(ids), T), PAD, dtype=torch.long)
-    last = torch.tensor([len(i) - 1 for i in ids])
-    for b, row in enumerate(ids):
-        x[b, : len(row)] = torch.tensor(row)
+    """c_{T+1} (n, C) of each query text read alone, theta as it is (float64, no gradient)."""
+    x, last = _query_ids(tokenizer, pairs, symbol, template)
     was_training = model.training
     model.eval()
     try:
-        c = torch.cat([model.representations(x[i : i + 256]) for i in range(0, len(ids), 256)])
+        with torch.no_grad():
+            return _read_c(model, x, last).double()
     finally:
         model.train(was_training)
-    return c[torch.arange(len(ids)), last].double()  # (n, C)
 
 
 def linear_head(
@@ -413,10 +490,11 @@ def linear_head(
     ridge: float = 1e-3,
     template: PromptTemplate = DEFAULT_TEMPLATE,
 ) -> HeadResult:
-    """Fit y ~ w^T c_{T+1} + b on the labelled ``examples`` (theta frozen: the linear probe
-    of Eq. 14.1 with the squared error, ridge-regularised so it is defined for n < C) and
-    predict the queries' answers as the nearest whole number. c_{T+1} is the model's
-    representation after reading one question (no examples in the prompt)."""
+    """The linear probe of Eq. 14.1 on c_{T+1}: theta stays at theta-hat, and y ~ w^T c_{T+1}
+    + b is fitted to the labelled ``examples`` with the squared error (l_task of a regression),
+    ridge-regularised so that it is defined for n < C, in closed form. Predicts the queries'
+    answers as the nearest whole number. c_{T+1} is the representation after reading one
+    question alone (no examples in the prompt)."""
     if not isinstance(model, TinyGPT):
         raise SettingError(f"model must be a TinyGPT, got {type(model).__name__}.")
     n = _check_count("number of labelled examples", len(examples), MAX_HEAD_EXAMPLES)
@@ -435,44 +513,201 @@ def linear_head(
     def predict(F_: torch.Tensor) -> list[int]:
         return torch.round((F_ - mean_x) @ w + mean_y).long().tolist()
 
-    pred = predict(Q)
-    correct = [p == q.answer for p, q in zip(pred, queries, strict=True)]
     fit = [p == e.answer for p, e in zip(predict(X), examples, strict=True)]
-    return HeadResult(pred, correct, sum(correct) / len(correct), sum(fit) / len(fit))
+    return _score(predict(Q), queries, sum(fit) / len(fit))
 
 
-def compare_with_head(
+def in_context_answers(
+    model: TinyGPT,
+    tokenizer: CharTokenizer,
+    examples: Sequence[Example],
+    queries: Sequence[Example],
+    operation: str,
+    template: PromptTemplate = DEFAULT_TEMPLATE,
+) -> HeadResult:
+    """In-context learning (Section 14.3.1): for each query, the prompt of ``examples`` (their
+    answers as given) and the query, and the greedy answer (Eq. 14.13 at tau -> 0) of the
+    model, theta unchanged. No training: ``train_accuracy`` is None."""
+    op = get_operation(operation)
+    _check_count("number of queries", len(queries), MAX_HEAD_EXAMPLES)
+    answers = [decode_answer(model, tokenizer, assemble(Task(op, tuple(examples), q), template))
+               for q in queries]
+    return _score([a.value if a.finished else None for a in answers], queries)
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """Settings of the three-way comparison on the page, checked on creation."""
+
+    examples: int = 32  # n labelled examples the probe and finetuning learn from
+    queries: int = 32  # test questions every method answers (the same ones)
+    steps: int = 60  # finetuning steps, each on all n examples (full batch)
+    head_lr: float = 1e-2  # Adam's learning rate for the head w (and its bias)
+    theta_lr: float = 1e-3  # Adam's learning rate for theta (0: theta stays at theta-hat)
+    ridge: float = 1e-3  # the probe's ridge penalty (Eq. 14.1 in closed form)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "examples", bounded_int("number of labelled examples", self.examples, 1,
+                                           MAX_FINETUNE_EXAMPLES))
+        set_(self, "queries", bounded_int("number of test questions", self.queries, 1,
+                                          MAX_FINETUNE_EXAMPLES))
+        set_(self, "steps", bounded_int("number of finetuning steps", self.steps, 1,
+                                        MAX_FINETUNE_STEPS))
+        set_(self, "head_lr", finite_float("head learning rate", self.head_lr, 1e-6, 1.0))
+        set_(self, "theta_lr", finite_float("theta learning rate", self.theta_lr, 0.0, 1.0))
+        set_(self, "ridge", finite_float("ridge", self.ridge, 0.0, 1e6))
+
+    @classmethod
+    def tiny(cls, **changes: object) -> FinetuneConfig:
+        """For tests: 8 examples, 6 questions, 5 steps."""
+        return dataclasses.replace(cls(examples=8, queries=6, steps=5), **changes)  # type: ignore[arg-type]
+
+
+class FinetunedHead(torch.nn.Module):
+    """w^T (c_{T+1} - mean) / std + b on phi_theta: a copy of the model (theta) and a head w.
+
+    The features are standardised with the mean and std of theta-hat's c_{T+1} over the
+    training examples (fixed, not trained), and the head predicts the standardised answer
+    (y - y_mean) / y_std, so that one learning rate suits every operation; ``values`` maps
+    it back to the answer's units. Still a linear function of c_{T+1}."""
+
+    def __init__(self, model: TinyGPT, mean: torch.Tensor, std: torch.Tensor, y_mean: float,
+                 y_std: float, generator: torch.Generator) -> None:
+        super().__init__()
+        C = mean.numel()
+        self.model = model
+        self.register_buffer("mean", mean.reshape(1, C).clone())
+        self.register_buffer("std", std.reshape(1, C).clone())
+        self.y_mean, self.y_std = float(y_mean), float(y_std)
+        self.w = torch.nn.Linear(C, 1)
+        bound = 1.0 / C**0.5  # PyTorch's default initialisation, from our generator (Eq. 14.3)
+        with torch.no_grad():
+            self.w.weight.copy_(torch.rand(1, C, generator=generator) * 2 * bound - bound)
+            self.w.bias.zero_()
+
+    def forward(self, x: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+        """The standardised answer (n,) of each query row."""
+        return self.w((_read_c(self.model, x, last) - self.mean) / self.std).squeeze(1)
+
+    @torch.no_grad()
+    def values(self, x: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+        """w^T c_{T+1} + b in the answer's units (n,) float."""
+        return self(x, last) * self.y_std + self.y_mean
+
+
+@dataclass(frozen=True, eq=False)
+class CompareStart:
+    """First event: the test questions, and the two methods that need no training."""
+
+    queries: tuple[Example, ...]
+    shots: int  # examples in the prompt (the first ``shots`` of ``labelled``)
+    labelled: tuple[Example, ...]  # the n examples the probe and finetuning learn from
+    in_context: HeadResult
+    probe: HeadResult
+    total_steps: int
+
+
+@dataclass(frozen=True)
+class FinetuneStep:
+    step: int
+    total_steps: int
+    loss: float  # mean squared error of the standardised answers over the n examples
+
+
+@dataclass(frozen=True, eq=False)
+class CompareDone:
+    step: int
+    finetuned: HeadResult
+    head: FinetunedHead = field(repr=False)  # the finetuned copy and its head
+    theta_change: float  # ||theta - theta-hat|| / ||theta-hat||: how far finetuning moved theta
+    seconds: float  # the finetuning alone
+
+
+CompareEvent = CompareStart | FinetuneStep | CompareDone
+
+
+def _flat(model: torch.nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().reshape(-1).double() for p in model.parameters()])
+
+
+def compare_adaptations(
     model: TinyGPT,
     tokenizer: CharTokenizer,
     operation: str,
     examples: Sequence[Example],
+    config: FinetuneConfig,
     generator: torch.Generator,
-    n_queries: int = 32,
-    sizes: Sequence[int] = (8, 32, 128, 512),
     template: PromptTemplate = DEFAULT_TEMPLATE,
-) -> dict[str, float]:
-    """In-context against a linear head, on the same ``n_queries`` fresh questions of the
-    operation: {method: accuracy} for the prompt made of ``examples`` (answers as given),
-    the head fitted on those same examples (if any), and heads fitted on ``sizes`` fresh
-    correctly labelled examples."""
+) -> Iterator[CompareEvent]:
+    """Three ways to adapt the model to the operation, answering the same fresh questions:
+
+    - in context (Section 14.3.1): the prompt of ``examples`` and each question, theta-hat
+      unchanged, the greedy answer;
+    - the linear probe (Eq. 14.1): theta frozen at theta-hat, w fitted to the labelled set
+      by least squares on c_{T+1} (:func:`linear_head`);
+    - finetuning (Eq. 14.2-14.4; the first option of Section 14.3.1): a copy of the model,
+      theta initialised at theta-hat (14.4), w at random (14.3), both optimised with Adam on
+      the mean squared error over the labelled set, ``config.steps`` full-batch steps.
+
+    The labelled set is ``examples`` (answers as given) followed by fresh correctly labelled
+    examples up to ``config.examples``. The shipped ``model`` is never changed (rule 10).
+    ``generator`` draws the questions, the fresh examples, then the head w, in that order.
+    Yields CompareStart, a FinetuneStep per step, then CompareDone; stopping early keeps
+    what CompareStart carries (the in-context and probe answers) and the losses so far."""
+    if not isinstance(model, TinyGPT):
+        raise SettingError(f"model must be a TinyGPT, got {type(model).__name__}.")
+    if not isinstance(config, FinetuneConfig):
+        raise SettingError(f"config must be a FinetuneConfig, got {type(config).__name__}.")
     op = get_operation(operation)
     g = check_generator(generator)
-    n = _check_count("number of queries", n_queries, MAX_HEAD_EXAMPLES)
-    queries = [make_task(op, 0, g).query for _ in range(n)]
-    prompts = [Task(op, tuple(examples), q) for q in queries]
-    batch = encode_tasks(prompts, tokenizer, model.config.context_length, template)
-    result = {"in-context, your prompt": float(answers_correct(model, batch)[:, -1].float().mean())}
-    if examples:
-        result[f"linear head, your {len(examples)} examples"] = linear_head(
-            model, tokenizer, examples, queries, template=template
-        ).accuracy
-    for size in sizes:
-        size = _check_count("number of head examples", size, MAX_HEAD_EXAMPLES)
-        more = [make_task(op, 0, g).query for _ in range(size)]
-        result[f"linear head, {size} fresh examples"] = linear_head(
-            model, tokenizer, more, queries, template=template
-        ).accuracy
-    return result
+    examples = tuple(examples)
+    if len(examples) > MAX_SHOTS:
+        raise SettingError(f"A prompt holds at most {MAX_SHOTS} examples, got {len(examples)}.")
+    queries = tuple(make_task(op, 0, g).query for _ in range(config.queries))
+    more = max(0, config.examples - len(examples))
+    labelled = examples + tuple(make_task(op, 0, g).query for _ in range(more))
+    in_context = in_context_answers(model, tokenizer, examples, queries, op.name, template)
+    probe = linear_head(model, tokenizer, labelled, queries, ridge=config.ridge,
+                        template=template)
+    yield CompareStart(queries, len(examples), labelled, in_context, probe, config.steps)
+    yield from _finetune(model, tokenizer, labelled, queries, config, g, template)
+
+
+def _finetune(model, tokenizer, labelled, queries, config, g, template) -> Iterator[CompareEvent]:
+    start = time.perf_counter()
+    theta_hat = _flat(model)
+    copy_ = make_gpt(model.config, torch.Generator().manual_seed(0))  # then theta <- theta-hat
+    copy_.load_state_dict(model.state_dict())
+    copy_.requires_grad_(True).eval()  # eval: no dropout; the shipped model's has none
+    x, last = _query_ids(tokenizer, labelled, "~", template)
+    xq, lq = _query_ids(tokenizer, queries, "~", template)
+    y = torch.tensor([float(e.answer) for e in labelled])
+    with torch.no_grad():
+        c = _read_c(copy_, x, last)  # (n, C) at theta-hat
+    std = c.std(0, unbiased=False).clamp_min(1e-6) if len(labelled) > 1 else torch.ones_like(c[0])
+    y_std = max(float(y.std(unbiased=False)), 1.0) if len(labelled) > 1 else 1.0
+    head = FinetunedHead(copy_, c.mean(0), std, float(y.mean()), y_std, g)
+    target = (y - head.y_mean) / head.y_std  # (n,)
+    optimizer = torch.optim.Adam([{"params": list(head.w.parameters()), "lr": config.head_lr},
+                                  {"params": list(copy_.parameters()), "lr": config.theta_lr}])
+    for step in range(1, config.steps + 1):
+        loss = F.mse_loss(head(x, last), target)  # l_task of Eq. 14.2, the squared error
+        if not bool(torch.isfinite(loss)):
+            raise SettingError(f"Finetuning diverged at step {step}: lower the learning rates.")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        yield FinetuneStep(step, config.steps, float(loss.detach()))
+    copy_.requires_grad_(False)
+
+    def answers(ids: torch.Tensor, ends: torch.Tensor) -> list[int]:
+        return torch.round(head.values(ids, ends)).long().tolist()
+
+    fit = [p == e.answer for p, e in zip(answers(x, last), labelled, strict=True)]
+    finetuned = _score(answers(xq, lq), queries, sum(fit) / len(fit))
+    change = float((_flat(copy_) - theta_hat).norm() / theta_hat.norm())
+    yield CompareDone(config.steps, finetuned, head, change, time.perf_counter() - start)
 
 
 # ============================================================================ events

@@ -1058,6 +1058,53 @@ def accuracy_curve_figure(
     return fig
 
 
+def shots_figure(
+    fresh: Sequence[float],
+    mine: Sequence[tuple[float, bool]],
+    *,
+    label: str,
+    n_prompts: int,
+    marker: int | None = None,
+    large: bool = False,
+) -> go.Figure:
+    """Two panels against the number of examples k, each with its own y-axis: left, the
+    accuracy of ``n_prompts`` fresh prompts (entry k: exact answers at k examples); right,
+    p(right answer) for the student's prompt cut to its first k examples (``mine``: pairs
+    (probability, whether greedy decoding writes it), filled markers where it does). A
+    dotted line at ``marker`` (the student's k) in both."""
+    from plotly.subplots import make_subplots
+
+    titles = (f"{n_prompts} fresh prompts: accuracy", "your prompt, first k: p(right answer)")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.14)
+    fig.add_trace(go.Scatter(
+        x=list(range(len(fresh))), y=[float(y) for y in fresh], mode="lines+markers",
+        name=html.escape(f"accuracy, {n_prompts} fresh prompts of {label}"),
+        line={"color": series_colour(0), "width": 3}, marker={"size": 9},
+        hovertemplate="k = %{x}: %{y:.0%} right<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Scatter(
+        x=list(range(len(mine))), y=[float(p) for p, _ in mine], mode="lines+markers",
+        name="p(right answer), your prompt (filled: greedy writes it)",
+        line={"color": series_colour(1), "width": 3},
+        marker={"size": 11, "symbol": ["circle" if ok else "circle-open" for _, ok in mine],
+                "line": {"width": 2, "color": series_colour(1)}},
+        hovertemplate="first %{x} examples: p = %{y:.3f}<extra></extra>"), row=1, col=2)
+    if marker is not None:
+        for col in (1, 2):
+            fig.add_vline(x=marker, line={"color": OKABE_ITO["black"], "dash": "dot", "width": 2},
+                          row=1, col=col)
+    _style(fig, f"Accuracy and p(right answer) against k: {html.escape(label)}", "", "", large)
+    # the legend under the panels: above them it would cover the panel titles
+    fig.update_layout(height=520 if large else 460, showlegend=True,
+                      margin={"t": 110 if large else 80, "b": 150 if large else 120},
+                      legend={"yanchor": "top", "y": -0.25, "x": 0})
+    fig.update_xaxes(title_text="examples in the prompt (k)", dtick=1)
+    fig.update_yaxes(title_text="accuracy (exact answer)", range=[-0.03, 1.03], tickformat=".0%",
+                     row=1, col=1)
+    fig.update_yaxes(title_text="p(right answer)", range=[-0.03, 1.03], row=1, col=2)
+    fig.update_annotations(font_size=fig.layout.font.size)  # the panel titles (16 px otherwise)
+    return fig
+
+
 def answer_steps_figure(steps, labels: Sequence[str], *, top: int = 6, large: bool = False
                         ) -> go.Figure:
     """The model's next-character distribution at each character of its answer (one panel

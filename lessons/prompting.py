@@ -5,7 +5,6 @@ import streamlit as st
 
 from fmcore import plots
 from fmcore.data.icl_tasks import (
-    HIDDEN_SYMBOL,
     MAX_OPERAND,
     OPERATIONS,
     Example,
@@ -13,7 +12,7 @@ from fmcore.data.icl_tasks import (
     operation_table,
 )
 from fmcore.errors import FMError
-from fmcore.icl import compare_with_head, prefix_curve
+from fmcore.icl import prefix_curve
 from fmcore.prompts import (
     PromptTemplate,
     assemble,
@@ -24,6 +23,7 @@ from fmcore.prompts import (
     shown,
 )
 from ui import cached, state
+from ui import prompt_sections as sections
 from ui import prompt_table as table
 from ui.charts import plot
 from ui.widgets import columns, init_state
@@ -34,17 +34,19 @@ ss = st.session_state
 init_state({"ic_op": "add", "ic_secret": "add", "ic_revealed": False, "ic_k": 3,
             "ic_rows": [], "ic_version": 0, "ic_round": 0, "ic_qa": "15", "ic_qb": "2",
             "ic_template": "Q: {a} {op} {b} = ? A: ", "ic_z_op": "add", "ic_z_a": "23",
-            "ic_z_b": "45", "ic_head": None, "ic_wrong": None, "ic_all": None,
-            "ic_link_error": None, "ic_tau": 0.0, "ic_draw": 0})
+            "ic_z_b": "45", "ic_wrong": None, "ic_all": None, "ic_link_error": None,
+            "ic_tau": 0.0, "ic_draw": 0, "ic_ft_n": 32, "ic_ft_steps": 60, "ic_cmp_for": None})
 large = state.classroom()
 st.title("Few-shot prompting and in-context learning")
 st.markdown("**Can a model learn a task from a few examples in its prompt, without changing a "
             "single weight?** The examples below use a hidden operation “~”; the model has to "
             "work out from them what ~ means, then answer the last question.")
-st.info("Try this: choose **surprise me**, read the three examples and guess the operation "
-        "before you look at the model's answer. Then delete examples (select a row, press the "
-        "bin) and watch its confidence fall; press **Mislabel one example** and see whether "
-        "the model follows the wrong label.", icon=":material/lightbulb:")
+st.info("Try this: delete the examples one at a time (select a row, press the bin) and "
+        "watch the probability of the answer: with add, one example is enough for the model "
+        "to be sure; with none left its confidence falls and it can only guess. Then press "
+        "**Fresh examples** and **Mislabel one example**: does the model follow the wrong "
+        "label? Last, choose **surprise me** and guess the operation before the model does.",
+        icon=":material/lightbulb:")
 loaded = cached.shipped_icl_model()
 if loaded is None:
     st.error("The few-shot model is missing: run `python scripts/train_assets.py icl`.")
@@ -149,95 +151,36 @@ a2.latex(r"p(x_{T+1..T+m}\mid x_{1..T})=\prod_{i=1}^{m}p_\theta(x_{T+i}\mid x_{1
 with a2:
     plot(plots.answer_steps_figure(answer.steps, tokenizer.labels, large=large), "ic_steps")
 
-st.header("3. How many examples does it need?")
-fresh = cached.icl_shots_curve(op.name, CURVE_QUERIES, 8, state.seed())
-mine = [p for p, _ in prefix_curve(model, tokenizer, task, template)]
-plot(plots.accuracy_curve_figure(
-    {f"{CURVE_QUERIES} fresh prompts of {table.label()}": fresh,
-     "your prompt cut to its first k examples: p(right answer)": mine},
-    title=f"Accuracy against the number of examples: {table.label()}", marker=len(examples),
-    marker_label=f"your prompt: {len(examples)}", large=large), "ic_curve")
-st.caption(f"Blue: {CURVE_QUERIES} new prompts for each k, correctly labelled. One forward "
-           "pass scores every k: in a prompt of 8 examples the answer to example j is a j-shot "
-           "question. With no example the model can only guess which operation is meant.")
-if st.button("Compare all 12 operations", key="btn_ic_all"):
-    bar = st.progress(0.0, text="Scoring fresh prompts")
-    ss.ic_all = {}
-    for i, name in enumerate(OPERATIONS):
-        ss.ic_all[name] = cached.icl_shots_curve(name, 24, 8, state.seed())
-        bar.progress((i + 1) / len(OPERATIONS), text=f"Scored {name}")
-    bar.empty()
-if ss.ic_all:
-    plot(plots.accuracy_curve_figure(ss.ic_all, title="Accuracy against k, every operation "
-                                     "(24 fresh prompts each)", large=large), "ic_all_curve")
-    st.dataframe(pd.DataFrame(ss.ic_all, index=[f"k = {k}" for k in range(9)]).T
-                 .style.format("{:.0%}"), width="stretch")
+SECTIONS = ("3. How many examples does it need?", "4. Misleading examples",
+            "5. Zero-shot: say what you want", "6. Three ways to adapt: prompt, probe, finetune")
+# classroom mode: the secondary sections as tabs (short names: four fit a row), so the
+# projected page stays short
+TABS = ("3. How many examples?", "4. Wrong labels", "5. Zero-shot", "6. Prompt, probe, finetune")
+tabs = st.tabs(TABS) if large else [st.container() for _ in SECTIONS]
+for title, tab in zip(SECTIONS, tabs, strict=True):
+    if not large:
+        tab.header(title)
 
-st.header("4. Misleading examples")
-st.markdown("Give some of 8 examples a wrong answer: does the model follow the labels or the "
-            "majority?")
-if st.button("Score 16 prompts for each number of wrong labels", key="btn_ic_wrong"):
-    with st.spinner("Scoring 144 prompts"):
-        ss.ic_wrong = (op.name, cached.icl_wrong_curve(op.name, 16, 8, state.seed()))
-if ss.ic_wrong and ss.ic_wrong[0] == op.name:
-    # the x axis counts wrong labels among 8: the student's count is marked only when their
-    # prompt has 8 examples too, and otherwise reported under the chart
-    told = bool(wrong) and not table.secret()
-    same_scale = told and len(examples) == 8
-    plot(plots.accuracy_curve_figure(
-        {f"8 examples of {table.label()}, some wrongly labelled": ss.ic_wrong[1]},
-        title="Does the model follow wrong labels?", x_title="wrongly labelled examples among 8",
-        marker=len(wrong) if same_scale else None,
-        marker_label=f"your prompt: {len(wrong)} wrong of 8", large=large), "ic_wrong")
-    st.caption("Each point is 16 prompts of 8 examples, scored against the true operation, so "
-               "accuracy moves in steps of 1/16 (6.25%) and neighbouring points can tie. A few "
-               "wrong labels are outvoted by the right ones; with many, the model infers some "
-               "other rule.")
-    if told and not same_scale:
-        st.caption(f"Wrong labels in your prompt: {len(wrong)} of {len(examples)}. The chart "
-                   "counts wrong labels among 8 examples, so it marks your prompt only when "
-                   "your prompt has 8 examples.")
+with tabs[0]:
+    fresh = cached.icl_shots_curve(op.name, CURVE_QUERIES, 8, state.seed())
+    plot(plots.shots_figure(fresh, prefix_curve(model, tokenizer, task, template),
+                            label=table.label(), n_prompts=CURVE_QUERIES, marker=len(examples),
+                            large=large), "ic_curve")
+    st.caption(f"Left: {CURVE_QUERIES} new prompts for each k, correctly labelled, scored "
+               "right or wrong. Right: your prompt cut to its first k examples, and the "
+               "probability the model gives the right answer (Eq. 14.5); filled where greedy "
+               "decoding writes it. With no example the model can only guess the operation.")
+    sections.all_operations(large)
 
-st.header("5. Zero-shot: say what you want")
-st.markdown("With the operation's own symbol no example is needed: the task is written as a "
-            "question (zero-shot, Section 14.3.1). The same question with ~ is a guess.")
-z1, z2, z3 = columns(3, large)
-z1.selectbox("Operation", list(OPERATIONS), key="ic_z_op",
-             format_func=lambda n: f"{OPERATIONS[n].symbol}  ({n})")
-z2.text_input("a", key="ic_z_a", max_chars=8)
-z3.text_input("b", key="ic_z_b", max_chars=8)
-try:
-    za, zb = (read_number(ss.ic_z_a, "a", 0, MAX_OPERAND),
-              read_number(ss.ic_z_b, "b", 0, MAX_OPERAND))
-    zop = OPERATIONS[ss.ic_z_op]
-    for col, symbol, kind in zip(columns(2, large), (zop.symbol, HIDDEN_SYMBOL),
-                                 ("explicit", "hidden"), strict=True):
-        zprompt = template.write_query(za, symbol, zb)
-        zanswer = decode_answer(model, tokenizer, zprompt)
-        verdict = "right" if zanswer.value == zop(za, zb) else "wrong"
-        col.code(shown(zprompt) + zanswer.text.rstrip("\n"), language=None)
-        col.markdown(f"{kind}: **{zanswer.text.strip() or '(nothing)'}** with probability "
-                     f"{zanswer.probability:.1%}, {verdict} ({zop.symbol} gives {zop(za, zb)}).")
-except FMError as error:
-    st.error(str(error), icon=":material/edit_off:")
+with tabs[1]:
+    sections.misleading(op.name, table.label(), table.secret(), len(examples), wrong, large)
 
-st.header("6. A linear head on $c_{T+1}$ instead")
-st.markdown("The other way to adapt (first paragraph of Section 14.3.1): freeze θ, read the "
-            "representation of the question alone, and fit a linear head on labelled examples.")
-# two lines: on one, the equation number is cut off in classroom mode
-st.latex(r"\begin{gathered}c_{T+1}=\phi_\theta(x_1,\dots,x_T),\qquad \hat y=w^\top c_{T+1},\\"
-         r"\min_w \tfrac1{n}\textstyle\sum_i \big(y^{(i)}-w^\top c^{(i)}_{T+1}\big)^2\quad(14.1)"
-         r"\end{gathered}")
-if st.button("Compare on 32 fresh questions", key="btn_ic_head"):
-    with st.spinner("Fitting the heads and reading the prompts"):
-        ss.ic_head = compare_with_head(model, tokenizer, op.name, examples,
-                                       state.generator(5000 + ss.ic_round), template=template)
-if ss.ic_head:
-    st.dataframe(pd.DataFrame({"method": list(ss.ic_head), "accuracy": list(ss.ic_head.values())})
-                 .style.format({"accuracy": "{:.0%}"}), hide_index=True, width="stretch")
-    st.caption("The head maps $c_{T+1}$ to a number, rounded. It has to find a direction that "
-               "computes the answer, which takes many labelled examples; the prompt's examples "
-               "only have to say which operation is meant.")
+with tabs[2]:
+    sections.zero_shot(model, tokenizer, template, large)
+
+with tabs[3]:
+    sections.three_ways(model, tokenizer, op.name, examples, template, large)
+
 with st.expander("The 12 operations"):
     st.dataframe(pd.DataFrame(operation_table()), hide_index=True, width="stretch")
     st.caption(manifest.get("description", ""))

@@ -261,3 +261,132 @@ def test_corrupted_examples_keep_the_query_right():
     task = corrupt(make_task("add", 4, g()), 2, g(1))
     batch = icl.encode_tasks([task], TOK, 256)
     assert batch.answers == 5 and len(task.wrong) == 2
+
+
+# ============================================================================ three ways to adapt
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Finetuning is many small steps: two torch threads on a busy machine collapse (the
+    page trains with one thread per training, ui.runner)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _state(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def _compare(model, config, seed=0, op="add", shots=3):
+    examples = make_task(op, shots, g(seed + 100)).examples
+    return list(icl.compare_adaptations(model, TOK, op, examples, config, g(seed)))
+
+
+def test_finetuning_moves_theta_the_probe_does_not_and_the_given_model_is_unchanged():
+    model = random_model()
+    before, grads = _state(model), [p.requires_grad for p in model.parameters()]
+    events = _compare(model, icl.FinetuneConfig.tiny(theta_lr=1e-2))
+    start, done = events[0], events[-1]
+    assert isinstance(start, icl.CompareStart) and isinstance(done, icl.CompareDone)
+    assert [e.step for e in events if isinstance(e, icl.FinetuneStep)] == [1, 2, 3, 4, 5]
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # rule 10: never mutated
+    assert [p.requires_grad for p in model.parameters()] == grads
+    moved = done.head.model.state_dict()
+    assert any(not torch.equal(before[k], moved[k]) for k in before) and done.theta_change > 0
+    # theta starts at theta-hat (Eq. 14.4): with a zero learning rate for theta it stays
+    frozen = _compare(model, icl.FinetuneConfig.tiny(theta_lr=0.0))[-1]
+    assert frozen.theta_change == 0.0
+    assert all(torch.equal(before[k], v) for k, v in frozen.head.model.state_dict().items())
+    # the same questions for all three; the probe and finetuning learn from the same n
+    assert len(start.queries) == 6 and len(start.labelled) == 8 and start.shots == 3
+    assert start.labelled[:3] == make_task("add", 3, g(100)).examples
+    for result in (start.in_context, start.probe, done.finetuned):
+        assert len(result.predictions) == 6
+    assert start.in_context.train_accuracy is None and start.probe.train_accuracy is not None
+
+
+def test_the_comparison_is_reproducible_per_seed():
+    model = random_model()
+    config = icl.FinetuneConfig.tiny()
+    a, b = _compare(model, config), _compare(model, config)
+    assert [e.loss for e in a[1:-1]] == [e.loss for e in b[1:-1]]
+    assert a[-1].finetuned.predictions == b[-1].finetuned.predictions
+    assert a[0].queries == b[0].queries and a[0].probe.predictions == b[0].probe.predictions
+    c = _compare(model, config, seed=1)
+    assert c[0].queries != a[0].queries
+
+
+def test_the_first_finetuning_loss_is_the_squared_error_of_the_random_head_and_bounded():
+    # known answer: step 1's loss is l_task of Eq. 14.2 at theta-hat and the random w of
+    # Eq. 14.3, written here as a loop over the examples; the generator draws the questions,
+    # the fresh examples, then w. With theta fixed, no step can beat least squares on
+    # the same standardised features (the probe's optimum without the ridge).
+    model, seed, op = random_model(), 3, "first"
+    config = icl.FinetuneConfig(examples=40, queries=4, steps=40, theta_lr=0.0)
+    events = _compare(model, config, seed=seed, op=op)
+    start = events[0]
+    gen = g(seed)
+    assert [make_task(op, 0, gen).query for _ in range(4)] == list(start.queries)
+    assert [make_task(op, 0, gen).query for _ in range(37)] == list(start.labelled[3:])
+    C = model.config.width
+    w0 = torch.rand(1, C, generator=gen) * 2 / C**0.5 - 1 / C**0.5
+    X = icl._features(model, TOK, start.labelled, "~", icl.DEFAULT_TEMPLATE).float()
+    y = torch.tensor([float(e.answer) for e in start.labelled])
+    mu, sd = X.mean(0), X.std(0, unbiased=False)
+    ym, ys = float(y.mean()), max(float(y.std(unbiased=False)), 1.0)
+    total = 0.0
+    for i in range(len(X)):
+        out = sum(float(w0[0, j]) * float((X[i, j] - mu[j]) / sd[j]) for j in range(C))
+        total += (out - (float(y[i]) - ym) / ys) ** 2
+    losses = [e.loss for e in events if isinstance(e, icl.FinetuneStep)]
+    assert losses[0] == pytest.approx(total / len(X), rel=1e-4)
+    Z = torch.cat([(X - mu) / sd, torch.ones(len(X), 1)], 1).double()
+    t = ((y - ym) / ys).double()[:, None]
+    best = float(((Z @ torch.linalg.lstsq(Z, t).solution - t) ** 2).mean())
+    assert min(losses) >= best - 1e-6 and losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("changes", [{"examples": 0}, {"examples": 257}, {"steps": 0},
+                                     {"theta_lr": -1.0}, {"head_lr": float("nan")}])
+def test_bad_comparison_settings_are_refused(changes):
+    with pytest.raises(SettingError):
+        icl.FinetuneConfig(**changes)
+
+
+def test_the_comparison_refuses_a_prompt_too_long_or_a_wrong_operation():
+    with pytest.raises(SettingError):
+        _compare(random_model(), icl.FinetuneConfig.tiny(), shots=17)
+    with pytest.raises(SettingError):
+        _compare(random_model(), icl.FinetuneConfig.tiny(), op="times")
+
+
+def test_on_the_shipped_model_only_the_prompt_answers_exactly(shipped):
+    model, tokenizer, _ = shipped
+    before = _state(model)
+    examples = make_task("add", 3, g(1)).examples
+    config = icl.FinetuneConfig(examples=16, queries=16, steps=20)
+    events = list(icl.compare_adaptations(model, tokenizer, "add", examples, config, g(2)))
+    start, done = events[0], events[-1]
+    assert start.in_context.accuracy >= 0.9 > max(start.probe.accuracy, done.finetuned.accuracy)
+    assert start.probe.train_accuracy == 1.0  # 16 examples, 128 features: it interpolates
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+# ============================================================================ wrong labels in words
+def test_the_wrong_label_curve_is_described_by_what_it_shows():
+    add = [1.0, 1.0, 1.0, 1.0, 0.94, 0.94, 0.62, 0.62, 0.0]  # measured: the prior wins
+    text = icl.describe_wrong_curve(add, "add")
+    assert "even when most labels are wrong" in text and "62% right with 7 of 8" in text
+    assert "outvote" not in text and "prior" in text
+    text = icl.describe_wrong_curve([1.0, 0.44, 0.0, 0.06, 0, 0, 0, 0, 0], "max")
+    assert text.startswith("A single wrong label among 8 already drops accuracy from 100% to 44%")
+    text = icl.describe_wrong_curve([1.0, 1.0, 0.94, 0.94, 0.94, 0.94, 1.0, 0.88, 0.88], "distance")
+    assert "whatever the labels say: 88% right with all 8 labels wrong" in text
+    text = icl.describe_wrong_curve([1.0, 0.69, 0.5, 0.31, 0.19, 0, 0.06, 0, 0.06], "mean")
+    assert "from 3 wrong, accuracy falls below half of 100% (31%)" in text
+    assert "most labels are still right" in text
+    assert "little to take away" in icl.describe_wrong_curve([0.3, 0.2, 0.1], "add")
+    with pytest.raises(SettingError):
+        icl.describe_wrong_curve([1.0], "add")

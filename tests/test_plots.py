@@ -290,3 +290,22 @@ def test_language_loss_validation_curve_stands_out_and_is_drawn_last():
     assert list(fig.data[1].y) == [0.65, 0.65]
     no_floor = plots.language_loss_figure(steps, evals, evals, title="t")
     assert len(no_floor.data) == 3 and no_floor.layout.yaxis.title.text == "nats per character"
+
+
+def test_shots_figure_gives_accuracy_and_probability_each_its_own_labelled_axis():
+    fig = plots.shots_figure([0.1, 0.5, 0.9], [(0.2, False), (0.7, True)], label="add",
+                             n_prompts=48, marker=1)
+    acc, prob = fig.data
+    assert list(acc.y) == [0.1, 0.5, 0.9] and list(prob.y) == [0.2, 0.7]
+    assert (acc.yaxis, prob.yaxis) == ("y", "y2")
+    assert fig.layout.yaxis.title.text == "accuracy (exact answer)"
+    assert fig.layout.yaxis2.title.text == "p(right answer)"
+    k = "examples in the prompt (k)"
+    assert fig.layout.xaxis.title.text == fig.layout.xaxis2.title.text == k
+    assert list(prob.marker.symbol) == ["circle-open", "circle"]  # filled: greedy writes it
+    assert [s.x0 for s in fig.layout.shapes] == [1, 1]  # the student's k in both panels
+    assert fig.layout.title.text.startswith("Accuracy and p(right answer)")
+    assert acc.line.color == plots.OKABE_ITO["blue"]
+    assert prob.line.color == plots.OKABE_ITO["vermillion"]
+    large = plots.shots_figure([0.1], [(0.2, True)], label="add", n_prompts=48, large=True)
+    assert all(a.font.size == large.layout.font.size for a in large.layout.annotations)

@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.helpers import figure, frame, no_nan
+from fmcore.icl import describe_wrong_curve
+from tests.app.helpers import figure, no_nan
+from ui.prompt_sections import METHODS
 from ui.prompt_table import apply_edits, wrong_labels
 
 PAGE = "lessons/prompting.py"
@@ -32,7 +34,7 @@ def prompt_of(at):
 
 
 def curve(at):
-    return figure(at, "Accuracy against the number of examples")
+    return figure(at, "Accuracy and p(right answer) against k")
 
 
 def test_opens_with_a_prompt_the_answer_and_the_curve(pr):
@@ -50,10 +52,16 @@ def test_opens_with_a_prompt_the_answer_and_the_curve(pr):
     assert r"\begin{aligned}" in top and top.count("\\\\") == 1
     assert top.index("\\\\") < top.index("(14.13")
     assert any("notes' example" in c.value for c in pr.caption)
-    assert any(h.value == "6. A linear head on $c_{T+1}$ instead" for h in pr.header)
+    assert any(h.value == "6. Three ways to adapt: prompt, probe, finetune" for h in pr.header)
     fig = curve(pr)
     fresh, mine = fig["data"][0]["y"], fig["data"][1]["y"]
     assert len(fresh) == 9 and len(mine) == 4 and no_nan(fig)
+    # accuracy and p(right answer) are different quantities: two panels, each its own axis
+    layout = fig["layout"]
+    assert fig["data"][0]["yaxis"] == "y" and fig["data"][1]["yaxis"] == "y2"
+    assert layout["yaxis"]["title"]["text"] == "accuracy (exact answer)"
+    assert layout["yaxis2"]["title"]["text"] == "p(right answer)"
+    assert "accuracy" in fig["data"][0]["name"] and "p(right answer)" in fig["data"][1]["name"]
     assert fresh[0] < 0.5 < 0.9 <= min(fresh[4:])  # examples are what make it right
     assert mine[-1] > mine[0]
     steps = figure(pr, "The next-character distribution")
@@ -136,6 +144,9 @@ def test_a_mislabelled_example_is_flagged_and_told_apart_from_the_curve_of_8(pr)
     # 1 wrong of 3 is not a point of the axis "wrong among 8": said in words, not marked
     assert not wrong["layout"].get("shapes")
     assert any("Wrong labels in your prompt: 1 of 3." in c.value for c in pr.caption)
+    # the caption says what this curve shows: with add the model keeps adding (its prior)
+    said = next(c.value for c in pr.caption if "Each point is 16 prompts" in c.value)
+    assert said.startswith(describe_wrong_curve(ys, "add")) and "outvoted" not in said
 
 
 def test_a_prompt_of_8_examples_is_marked_on_the_curve_of_8(pr):
@@ -171,14 +182,29 @@ def test_zero_shot_box_answers_an_explicit_question(pr):
     assert any("explicit: **71**" in m.value and "right" in m.value for m in pr.markdown)
 
 
-def test_the_linear_head_is_compared_with_the_prompt(pr):
-    pr.button(key="btn_ic_head").click().run()
-    table = frame(pr, "method")
-    methods = list(table["method"])
-    assert methods[0] == "in-context, your prompt" and "linear head, your 3 examples" in methods
-    assert "linear head, 512 fresh examples" in methods
-    acc = dict(zip(table["method"], table["accuracy"], strict=True))
-    assert acc["in-context, your prompt"] >= 0.9 > acc["linear head, your 3 examples"]
+def test_finetuning_the_probe_and_the_prompt_answer_the_same_questions(pr):
+    # Section 14.3.1's first option is finetuning (w and theta, Eq. 14.2-14.4), not a probe
+    pr.select_slider(key="ic_ft_n").set_value(8).run()
+    pr.select_slider(key="ic_ft_steps").set_value(20).run()
+    pr.button(key="btn_ic_compare").click().run()
+    assert not pr.exception
+    table = pr.table[0].value
+    methods = list(table.index)
+    assert methods == list(METHODS.values())
+    assert methods[1].startswith("linear probe (Eq. 14.1): θ frozen")
+    assert methods[2].startswith("finetuning (Eq. 14.2-14.4): w and θ trained")
+    exact = [float(v.rstrip("%")) / 100 for v in table["exact answers"]]
+    assert exact[0] >= 0.9 > max(exact[1:])  # the prompt's 3 examples beat 8 labelled ones
+    assert list(table["labelled examples"]) == ["3 in the prompt", "8", "8, 20 steps"]
+    assert any("Finetuning moved θ by" in c.value for c in pr.caption)
+    assert figure(pr, "Finetuning: squared error")["data"][0]["x"] == list(range(1, 21))
+    same = pr.table[1].value  # the same questions, answer by answer
+    assert list(same.columns) == ["right answer", "in-context", "probe", "finetuned"]
+    assert (same["in-context"] == same["right answer"]).mean() >= 0.75
+    pr.run()  # a rerun shows the kept result
+    assert list(pr.table[0].value["exact answers"]) == list(table["exact answers"])
+    pr.select_slider(key="ic_ft_steps").set_value(40).run()  # new settings: not the old result
+    assert any("press the button to compare again" in c.value for c in pr.caption)
 
 
 def test_a_shared_link_opens_with_its_examples():
@@ -235,3 +261,27 @@ def test_all_operations_are_scored_on_request(pr):
     pr.button(key="btn_ic_all").click().run()
     fig = figure(pr, "Accuracy against k, every operation")
     assert len(fig["data"]) == 12 and no_nan(fig)
+
+
+def test_try_this_holds_for_the_default_prompt_deleting_examples_lowers_the_probability(pr):
+    said = pr.info[0].value
+    assert "one example is enough for the model to be sure" in said
+    assert "with none left its confidence falls" in said
+    shown = [pr.metric[1].value]
+    for _ in range(3):  # delete the first row (what the editor's bin does to the rows)
+        pr.session_state["ic_rows"] = pr.session_state["ic_rows"][1:]
+        pr.run()
+        shown.append(pr.metric[1].value)
+    probabilities = [float(v.rstrip("%")) for v in shown]
+    assert min(probabilities[:3]) >= 90 > 50 > probabilities[3], shown
+    assert prompt_of(pr).count("\n") == 0  # no example left
+
+
+def test_classroom_mode_puts_the_later_sections_in_tabs_and_zooms_the_table(pr):
+    assert not pr.tabs and len(pr.header) >= 6
+    pr.session_state["classroom"] = True
+    pr.run()
+    assert [t.label for t in pr.tabs][-1] == "6. Prompt, probe, finetune"
+    assert len(pr.tabs) == 4 and not any(h.value.startswith("3.") for h in pr.header)
+    styles = " ".join(h.proto.body for h in pr.get("html"))
+    assert f".st-key-editor_ic_{pr.session_state['ic_version']} {{ zoom: 1.6;" in styles
