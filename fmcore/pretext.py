@@ -108,47 +108,47 @@ CLASS_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 # Why each pretext task's h_theta* transfers to its downstream task, or does not:
-# {task: (verdict, reason)}, shown beside the transfer numbers of the lesson (what the
+# {task: (verdict, reason in Markdown)}, shown beside the transfer numbers of the lesson (what the
 # classroom runs reach is under _CLASSROOM below). The point: a pseudolabel helps only as
 # far as predicting it needs what the downstream task needs.
 TRANSFER_WHY: dict[str, tuple[str, str]] = {
     "rotation": (
         "transfers",
-        "To say how far an upright shape was turned, h_θ must find the shape's outline and "
-        "which way its corners and arms point: the same features that tell a triangle from a "
-        "star. After a full-length training (1500 steps) a new head on h_θ* names the shapes "
-        "far better than one on a random h_θ. This pseudolabel needs the meaning of the "
-        "image; not every one does (try jigsaw).",
+        r"To say how far an upright shape was turned, $h_\theta$ must find the shape's outline "
+        r"and which way its corners and arms point: the same features that tell a triangle "
+        r"from a star. After a full-length training (1500 steps) a new head on "
+        r"$h_{\theta^*}$ names the shapes far better than one on a random $h_\theta$. This "
+        r"pseudolabel needs the meaning of the image; not every one does (try jigsaw).",
     ),
     "jigsaw": (
         "transfers little",
-        "The order of the tiles can be read off the seams, where the background's shading "
-        "and the cut outlines run on from one tile into the next. That needs no idea of which "
-        "shape it is, so a high pretext accuracy comes with features that beat a random h_θ "
-        "on the shapes by only a few points. Not every pseudolabel needs the meaning of the "
-        "data.",
+        r"The order of the tiles can be read off the seams, where the background's shading "
+        r"and the cut outlines run on from one tile into the next. That needs no idea of "
+        r"which shape it is, so a high pretext accuracy comes with features that beat a "
+        r"random $h_\theta$ on the shapes by only a few points. Not every pseudolabel needs "
+        r"the meaning of the data.",
     ),
     "masked_char": (
         "does not transfer",
-        "A hidden character is spelled out from its neighbours (\"r_in\" can only be "
-        "\"rain\"): that needs spelling, not what the sentence is about. h_θ* learns "
-        "spelling, and a head on it tells the topics apart no better than one on a random "
-        "h_θ. Not every pseudolabel needs the meaning of the data.",
+        r"A hidden character is spelled out from its neighbours (`umbre_la` can only be "
+        r"`umbrella`): that needs spelling, not what the sentence is about. $h_{\theta^*}$ learns "
+        r"spelling, and a head on it tells the topics apart no better than one on a random "
+        r"$h_\theta$. Not every pseudolabel needs the meaning of the data.",
     ),
     "next_char": (
         "does not transfer",
-        "The next character follows from the last few (after \"th\" comes \"e\" more often "
-        "than not) whatever the topic, so h_θ* learns spelling, and a head on it tells the "
-        "topics apart no better than one on a random h_θ. Not every pseudolabel needs the "
-        "meaning of the data.",
+        r"The next character follows from the last few (after `th` comes `e` more often than "
+        r"not) whatever the topic, so $h_{\theta^*}$ learns spelling, and a head on it tells "
+        r"the topics apart no better than one on a random $h_\theta$. Not every pseudolabel "
+        r"needs the meaning of the data.",
     ),
     "masked_feature": (
         "transfers little, if at all",
-        "A hidden stretch of a waveform is filled in by carrying the curve on from both sides "
-        "(its level, slope and rhythm), which works the same for a sine as for a square wave: "
-        "telling them apart is not needed. And a random h_θ already separates the four "
-        "waveforms fairly well, so there is little left to gain. Not every pseudolabel needs "
-        "the meaning of the data.",
+        r"A hidden stretch of a waveform is filled in by carrying the curve on from both "
+        r"sides (its level, slope and rhythm), which works the same for a sine as for a "
+        r"square wave: telling them apart is not needed. And a random $h_\theta$ already "
+        r"separates the four waveforms fairly well, so there is little left to gain. Not "
+        r"every pseudolabel needs the meaning of the data.",
     ),
 }
 

@@ -81,7 +81,8 @@ def draw(run: runner.Run, final: bool = False) -> None:
         plot(plots.loss_curves_figure({"training loss": ([e.step for e in steps],
                                                          [e.loss for e in steps])},
                                       title="Downstream loss ℓ<sub>task</sub>", x_title="step",
-                                      y_title="training loss", large=large), f"ad_loss_{tag}")
+                                      y_title="training loss", log_y=False, large=large),
+             f"ad_loss_{tag}")
     with right:
         curves = {f"train ({n_task} labelled)": ([e.step for e in evals],
                                                 [e.train_metric for e in evals]),
@@ -99,7 +100,7 @@ def draw_grid(run: runner.Run, final: bool = False) -> None:
     plot(plots.label_efficiency_figure(rows, large=large),
          "ad_grid_final" if final else f"ad_grid_{next(DRAWS)}")
     st.dataframe([{"encoder": r.init, "method": r.method, "labels per class": r.shots,
-                   "n_task (all classes)": NUM_CLASSES * r.shots, "test accuracy": round(r.mean, 3),
+                   "n_task": NUM_CLASSES * r.shots, "test accuracy": round(r.mean, 3),
                    "± sd": round(r.sd, 3), "repeats": r.n} for r in rows],
                  hide_index=True)
 
