@@ -70,6 +70,7 @@ __all__ = [
     "SignalEncoder",
     "StartEvent",
     "StepEvent",
+    "TRANSFER_WHY",
     "describe",
     "downstream_data",
     "example_pictures",
@@ -104,6 +105,51 @@ CLASS_NAMES: dict[str, tuple[str, ...]] = {
     "images": shapes_data.CLASS_NAMES,
     "text": text_data.TOPICS,
     "timeseries": signal_data.CLASS_NAMES,
+}
+
+# Why each pretext task's h_theta* transfers to its downstream task, or does not:
+# {task: (verdict, reason in Markdown)}, shown beside the transfer numbers of the lesson (what the
+# classroom runs reach is under _CLASSROOM below). The point: a pseudolabel helps only as
+# far as predicting it needs what the downstream task needs.
+TRANSFER_WHY: dict[str, tuple[str, str]] = {
+    "rotation": (
+        "transfers",
+        r"To say how far an upright shape was turned, $h_\theta$ must find the shape's outline "
+        r"and which way its corners and arms point: the same features that tell a triangle "
+        r"from a star. After a full-length training (1500 steps) a new head on "
+        r"$h_{\theta^*}$ names the shapes far better than one on a random $h_\theta$. This "
+        r"pseudolabel needs the meaning of the image; not every one does (try jigsaw).",
+    ),
+    "jigsaw": (
+        "transfers little",
+        r"The order of the tiles can be read off the seams, where the background's shading "
+        r"and the cut outlines run on from one tile into the next. That needs no idea of "
+        r"which shape it is, so a high pretext accuracy comes with features that beat a "
+        r"random $h_\theta$ on the shapes by only a few points. Not every pseudolabel needs "
+        r"the meaning of the data.",
+    ),
+    "masked_char": (
+        "does not transfer",
+        r"A hidden character is spelled out from its neighbours (`umbre_la` can only be "
+        r"`umbrella`): that needs spelling, not what the sentence is about. $h_{\theta^*}$ learns "
+        r"spelling, and a head on it tells the topics apart no better than one on a random "
+        r"$h_\theta$. Not every pseudolabel needs the meaning of the data.",
+    ),
+    "next_char": (
+        "does not transfer",
+        r"The next character follows from the last few (after `th` comes `e` more often than "
+        r"not) whatever the topic, so $h_{\theta^*}$ learns spelling, and a head on it tells "
+        r"the topics apart no better than one on a random $h_\theta$. Not every pseudolabel "
+        r"needs the meaning of the data.",
+    ),
+    "masked_feature": (
+        "transfers little, if at all",
+        r"A hidden stretch of a waveform is filled in by carrying the curve on from both "
+        r"sides (its level, slope and rhythm), which works the same for a sine as for a "
+        r"square wave: telling them apart is not needed. And a random $h_\theta$ already "
+        r"separates the four waveforms fairly well, so there is little left to gain. Not "
+        r"every pseudolabel needs the meaning of the data.",
+    ),
 }
 
 # The 24 orders of the 2x2 tiles, in itertools order: JIGSAW_PERMUTATIONS[0] = (0, 1, 2, 3)

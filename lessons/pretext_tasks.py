@@ -129,7 +129,8 @@ else:
 
 st.header(r"3. Transfer $h_{\theta^*}$ with a new head $g_\phi$")
 if run is None:
-    st.caption("Train first: the transfer is measured while it trains (the right-hand chart).")
+    st.caption(r"Train first: the transfer is measured while it trains (the chart "
+               r"**Transfer: $h_\theta$ + a new head $g_\phi$**).")
 else:
     runner.show_outcome(run)
     evals = run.of_type(pretext.EvalEvent)
@@ -138,6 +139,9 @@ else:
         st.metric(rf"Downstream accuracy with $h_{{\theta^*}}$ (step {last.step})",
                   f"{last.transfer_accuracy:.3f}",
                   f"{last.transfer_accuracy - last.random_accuracy:+.3f} vs a random h_θ")
+verdict, reason = pretext.TRANSFER_WHY[config.task]
+st.markdown(f"**{TASK_TITLES[config.task]}: {verdict}.** {reason}")
+if run is not None:
     h = run.result.h if run.result is not None else None
     if h is not None and run.step > 0 and config.domain == "images":
         models.offer(f"{TASK_TITLES[config.task]}, trained in this session", h,

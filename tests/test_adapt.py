@@ -217,3 +217,39 @@ def test_shipped_simclr_probe_needs_far_fewer_labels_than_scratch():
                              torch.Generator().manual_seed(0))
     assert probe.test_metric > fresh.test_metric + 0.2
     assert probe.test_metric > 0.5 and fresh.test_metric < 0.35
+
+
+def test_the_lessons_grid_preset_and_defaults():
+    config = AdaptConfig.grid(seed=3)
+    assert (config.steps, config.test_images, config.seed) == (100, 500, 3)
+    assert adapt.GRID_REPEATS >= 3  # an error bar over fewer draws means little
+    assert adapt.GRID_SHOTS == (1, 10, 50)
+
+
+@pytest.mark.slow
+def test_the_default_grid_shows_what_the_lesson_says_it_shows():
+    """The lesson's default grid at seed 0 (SimCLR and a random encoder made as the page makes
+    it), against the claims of its 'What to look for' text."""
+    from fmcore.checkpoints import SIMCLR_ASSET, load_simclr_model, read_manifest
+    from fmcore.encoders import make_simclr_model
+
+    simclr = load_simclr_model().encoder
+    config = EncoderConfig.from_dict(read_manifest(SIMCLR_ASSET)["config"]["encoder"])
+    random = make_simclr_model(config, torch.Generator().manual_seed(0)).encoder
+    cells = list(label_efficiency({"SimCLR": simclr, "random": random}, AdaptConfig.grid(),
+                                  adapt.GRID_SHOTS, repeats=adapt.GRID_REPEATS, seed=0))
+    rows = {(r.init, r.method, r.shots): r for r in summarise(cells)}
+    assert all(r.n == adapt.GRID_REPEATS and r.sd > 0 for r in rows.values())  # real error bars
+    for method in ("probe", "finetune"):  # the random encoder stays near chance (0.1)
+        assert all(rows["random", method, k].mean < 0.2 for k in adapt.GRID_SHOTS)
+    probe = [rows["SimCLR", "probe", k].mean for k in adapt.GRID_SHOTS]
+    assert probe == pytest.approx([0.27, 0.70, 0.86], abs=0.03)  # the numbers the text quotes
+    for k in adapt.GRID_SHOTS:  # far above the random encoder at every n_task
+        assert rows["SimCLR", "probe", k].mean > rows["random", "finetune", k].mean + 0.1
+    # probe and finetuning together up to 10 per class (within their error bars) ...
+    for k in (1, 10):
+        p, f = rows["SimCLR", "probe", k], rows["SimCLR", "finetune", k]
+        assert abs(p.mean - f.mean) <= p.sd + f.sd
+    # ... and finetuning ahead at 50 (the text says about 0.89 against 0.86)
+    p, f = rows["SimCLR", "probe", 50], rows["SimCLR", "finetune", 50]
+    assert f.mean - p.mean > p.sd + f.sd and f.mean == pytest.approx(0.89, abs=0.03)

@@ -309,3 +309,34 @@ def test_shots_figure_gives_accuracy_and_probability_each_its_own_labelled_axis(
     assert prob.line.color == plots.OKABE_ITO["vermillion"]
     large = plots.shots_figure([0.1], [(0.2, True)], label="add", n_prompts=48, large=True)
     assert all(a.font.size == large.layout.font.size for a in large.layout.annotations)
+
+
+def test_label_efficiency_ticks_are_the_grids_shots_in_full_and_one_run_has_no_error_bar():
+    from fmcore.adapt import Summary
+
+    rows = [Summary("SimCLR (shipped)", "probe", k, 0.5, 0.0, 1) for k in (1, 5, 10, 50, 500)]
+    rows += [Summary("random (untrained)", "finetune", k, 0.1, 0.02, 3) for k in (1, 10)]
+    fig = plots.label_efficiency_figure(rows, large=True)
+    axis = fig.layout.xaxis
+    # the ticks read 1, 5, 10, 50, 500: no SI prefix ('500μ', '1k') on a count of images
+    assert axis.tickmode == "array" and list(axis.tickvals) == [1, 5, 10, 50, 500]
+    assert list(axis.ticktext) == ["1", "5", "10", "50", "500"]
+    assert "per class" in axis.title.text and "n_task = 10 × this" in axis.title.text
+    probe, scratch = fig.data
+    assert probe.error_y.visible is False  # one repeat: a bar of 0 would claim a precision
+    assert scratch.error_y.visible is True and list(scratch.error_y.array) == [0.02, 0.02]
+    assert scratch.name == "from scratch"  # the page's random encoder is "random (untrained)"
+
+
+def test_adaptation_diagram_is_narrow_enough_to_read_when_stretched():
+    # Streamlit draws Graphviz text at 13.2 px in the drawing's units and stretches the
+    # drawing to the column: short lines keep it narrow, so the text is large on screen.
+    import re
+
+    for method in ("probe", "finetune"):
+        dot = plots.adaptation_diagram(method)
+        assert "fontsize=13" in dot
+        labels = re.findall(r'label="([^"]*)"', dot)
+        lines = [line for label in labels for line in label.split("\\n")]
+        assert len(labels) == 4 and max(map(len, lines)) <= 24, lines
+        assert sum(max(len(line) for line in label.split("\\n")) for label in labels) <= 55

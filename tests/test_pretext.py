@@ -571,3 +571,16 @@ def test_classroom_masked_char_beats_the_unigram_baseline():
     last = final_eval(config)
     assert last.guess_baseline < unigram + 0.05
     assert last.pretext_accuracy > unigram + 0.3
+
+
+def test_every_pretext_task_says_why_it_transfers_or_not():
+    from fmcore.pretext import PRETEXT_TASKS, TRANSFER_WHY
+
+    tasks = {t for d in PRETEXT_TASKS.values() for t in d}
+    assert set(TRANSFER_WHY) == tasks
+    assert TRANSFER_WHY["rotation"][0] == "transfers"  # 0.42 against 0.13 for a random h
+    for task in ("masked_char", "next_char"):  # level with a random h
+        assert TRANSFER_WHY[task][0] == "does not transfer"
+    assert "little" in TRANSFER_WHY["jigsaw"][0] and "little" in TRANSFER_WHY["masked_feature"][0]
+    for _verdict, reason in TRANSFER_WHY.values():
+        assert reason.endswith(".") and len(reason) > 100

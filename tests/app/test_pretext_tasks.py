@@ -55,8 +55,31 @@ def test_a_short_run_transfers_and_offers_h(pp):
     pretext_accuracy = shown["Pretext accuracy: predicting z"]["data"]
     assert pretext_accuracy[0]["x"] == [0, 100] and 0 <= pretext_accuracy[0]["y"][-1] <= 1
     assert "Pretext loss" in shown
+    assert any(m.value.startswith("**Rotation prediction: transfers.**") for m in pp.markdown)
     assert "Rotation prediction, trained in this session" in pp.session_state["trained_models"]
     # the adaptation lesson now offers it
     pp.switch_page("lessons/adaptation.py").run()
     options = pp.selectbox(key="ad_encoder").options
     assert "Rotation prediction, trained in this session" in options
+
+
+def test_the_transfer_caption_names_its_chart_in_classroom_mode(pp):
+    pp.toggle(key="classroom").set_value(True).run()  # the charts stack: no "right-hand"
+    assert not pp.exception
+    (caption,) = [c.value for c in pp.caption if c.value.startswith("Train first")]
+    assert "right" not in caption and "**Transfer: $h_\\theta$ + a new head $g_\\phi$**" in caption
+
+
+@pytest.mark.parametrize(("domain", "task", "verdict"), [
+    ("images", "rotation", "Rotation prediction: transfers."),
+    ("images", "jigsaw", "Jigsaw (2×2 tiles): transfers little."),
+    ("text", "masked_char", "Masked characters: does not transfer."),
+    ("text", "next_char", "Next character: does not transfer."),
+    ("timeseries", "masked_feature", "Masked time steps: transfers little, if at all."),
+])
+def test_section_3_says_why_the_task_transfers_or_not(pp, domain, task, verdict):
+    pp.selectbox(key="pp_domain").set_value(domain).run()
+    pp.selectbox(key="pp_task").set_value(task).run()
+    assert not pp.exception
+    (why,) = [m.value for m in pp.markdown if m.value.startswith(f"**{verdict}**")]
+    assert "meaning of the" in why
