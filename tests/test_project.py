@@ -44,7 +44,7 @@ def test_home_page_does_not_import_torch():
 
 def test_every_lesson_file_is_registered_and_every_registered_file_exists():
     registered = {p.path for p in all_pages()}
-    on_disk = {f"lessons/{f.name}" for f in (ROOT / "lessons").glob("*.py")}
+    on_disk = {f.relative_to(ROOT).as_posix() for f in (ROOT / "lessons").rglob("*.py")}
     assert registered == on_disk
     assert all(p.section in SECTIONS for p in LESSONS)
     assert [s for s in SECTIONS if s in sections()] == list(sections())  # course order

@@ -10,7 +10,7 @@ from tests.app.conftest import APP
 SMALL = EncoderConfig(image_size=32, width=4, representation_dim=8, projection_dim=4)
 
 
-def session(page="lessons/adaptation.py"):
+def session(page="lessons/adaptation/adaptation.py"):
     at = AppTest.from_file(APP, default_timeout=120)
     at.switch_page(page).run()
     assert not at.exception, at.exception

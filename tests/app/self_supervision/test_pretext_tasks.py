@@ -4,7 +4,7 @@ import pytest
 
 from tests.app.helpers import figures, frame
 
-PAGE = "lessons/pretext_tasks.py"
+PAGE = "lessons/self_supervision/pretext_tasks.py"
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_a_short_run_transfers_and_offers_h(pp):
     assert any(m.value.startswith("**Rotation prediction: transfers.**") for m in pp.markdown)
     assert "Rotation prediction, trained in this session" in pp.session_state["trained_models"]
     # the adaptation lesson now offers it
-    pp.switch_page("lessons/adaptation.py").run()
+    pp.switch_page("lessons/adaptation/adaptation.py").run()
     options = pp.selectbox(key="ad_encoder").options
     assert "Rotation prediction, trained in this session" in options
 

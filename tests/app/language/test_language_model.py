@@ -6,7 +6,7 @@ import pytest
 
 from tests.app.helpers import figure, figures
 
-PAGE = "lessons/language_model.py"
+PAGE = "lessons/language/language_model.py"
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_a_short_training_run_draws_the_floor_and_offers_the_model(lm):
     assert any("thick line with diamonds" in i.value for i in lm.info)  # as the page says
     assert lm.get("code")  # a sample of the model
     assert any("this session" in name for name in lm.session_state["trained_models"])
-    lm.switch_page("lessons/temperature.py").run()
+    lm.switch_page("lessons/language/temperature.py").run()
     assert any("this session" in o for o in lm.selectbox(key="tp_model").options)
 
 

@@ -10,8 +10,8 @@ from tests.app.helpers import figure, no_nan
 from ui.prompt_sections import METHODS
 from ui.prompt_table import apply_edits, wrong_labels
 
-PAGE = "lessons/prompting.py"
-FILE = str(Path(__file__).parents[2] / PAGE)
+PAGE = "lessons/prompting/prompting.py"
+FILE = str(Path(__file__).parents[3] / PAGE)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 from fmcore.pretrain import StepEvent
 from tests.app.helpers import figure, figures
 
-PAGE = "lessons/pretraining.py"
+PAGE = "lessons/vision/pretraining.py"
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from fmcore.checkpoints import LM_ASSETS, load_language_model
 from fmcore.lm.generate import next_distribution
 from tests.app.helpers import figure, figures, no_nan
 
-PAGE = "lessons/temperature.py"
+PAGE = "lessons/language/temperature.py"
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from PIL import Image
 
 from tests.app.helpers import figures, no_nan
 
-PAGE = "lessons/simclr_loss.py"
+PAGE = "lessons/vision/simclr_loss.py"
 
 
 @pytest.fixture

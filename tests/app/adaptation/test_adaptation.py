@@ -4,7 +4,7 @@ import pytest
 
 from tests.app.helpers import figures, frame
 
-PAGE = "lessons/adaptation.py"
+PAGE = "lessons/adaptation/adaptation.py"
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from fmcore.descent import learning_rate_choices
 from tests.app.helpers import figure, no_nan
 from ui.charts import table_key
 
-PAGE = "lessons/gradient_descent.py"
+PAGE = "lessons/foundations/gradient_descent.py"
 
 
 @pytest.fixture
