@@ -109,7 +109,7 @@ def descent_figure(
 ) -> go.Figure:
     """Contours of l(theta) with the descent path theta_0..theta_S and the next update arrow.
 
-    ``losses`` is (G, G) indexed [theta2, theta1] (as ``fmcore.descent.loss_grid`` returns);
+    ``losses`` is (G, G) indexed [theta2, theta1] (as ``foundations.descent.loss_grid`` returns);
     it is drawn on a log10 colour scale because it spans orders of magnitude. ``path`` is
     (S+1, 2). ``next_theta`` is theta_{S+1}: the arrow theta_S -> theta_{S+1} is the update
     -alpha * grad. The figure carries Plotly animation frames, so its Play button replays the
@@ -425,7 +425,7 @@ def similarity_figure(
     """The B x B similarities phi(x_hat_i) . phi(x_tilde_j) as a heatmap, beside each row's
     loss term -log p_i / (p_i + q_i), with a temperature slider computed in the browser.
 
-    ``sweep[k]`` is the ``fmcore.losses.LossBreakdown`` at ``temperatures[k]``; every one is
+    ``sweep[k]`` is the ``fmcore.vision.losses.LossBreakdown`` at ``temperatures[k]``; every one is
     sent once as an animation frame, so moving the slider redraws without a server round trip.
     The loss appears once, in the title, which each frame rewrites: "``loss_name`` = value"
     at the slider's tau. Similarities are cosines over tau, so the colour scale spans
@@ -604,8 +604,8 @@ def label_efficiency_figure(
     """Test metric against labelled examples per class, one line per (initialisation,
     method) with error bars of one standard deviation over repeats.
 
-    ``rows`` are :class:`fmcore.adapt.Summary`-like objects (init, method, shots, mean, sd,
-    n). Colour and marker follow the initialisation, the dash the method (probe solid,
+    ``rows`` are :class:`fmcore.adaptation.adapt.Summary`-like objects (init, method, shots,
+    mean, sd, n). Colour and marker follow the initialisation, the dash the method (probe solid,
     finetune dashed), so lines stay apart without colour. Finetuning an initialisation whose
     name starts with "random" is named "from scratch". Error bars are drawn only where
     there are repeats to measure a spread (n > 1): a bar of 0 would claim a precision that
@@ -1123,7 +1123,7 @@ def answer_steps_figure(steps, labels: Sequence[str], *, top: int = 6, large: bo
                         ) -> go.Figure:
     """The model's next-character distribution at each character of its answer (one panel
     per generated character, the ``top`` most likely characters), the chosen one in
-    vermillion. ``steps`` are fmcore.prompts.AnswerStep; ``labels`` the tokenizer's."""
+    vermillion. ``steps`` are fmcore.prompting.prompts.AnswerStep; ``labels`` the tokenizer's."""
     from plotly.subplots import make_subplots
 
     n = max(1, len(steps))

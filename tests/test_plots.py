@@ -6,9 +6,10 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from fmcore import descent, plots
-from fmcore.data.points import SPECS, make_points
-from fmcore.descent import DescentConfig
+from fmcore import plots
+from fmcore.foundations import descent
+from fmcore.foundations.descent import DescentConfig
+from fmcore.foundations.points import SPECS, make_points
 
 
 def _path(key="cats_dogs", steps=12):
@@ -73,7 +74,7 @@ def _log_axes(fig: go.Figure):
 def test_every_log_axis_labels_its_ticks_with_full_values():
     # Plotly's default labels the ticks between powers of ten with a bare digit ("2" at 20,
     # "5" at 0.5); "complete" makes the browser write the full value at every tick.
-    from fmcore.adapt import Summary
+    from fmcore.adaptation.adapt import Summary
 
     rows = [Summary("SimCLR", "probe", k, 0.5, 0.02, 3) for k in (1, 10, 500)]
     figures = [
@@ -137,7 +138,7 @@ def test_short_curves_get_markers_so_one_evaluation_is_visible():
 
 
 def test_label_efficiency_figure_lines_error_bars_and_chance():
-    from fmcore.adapt import Summary
+    from fmcore.adaptation.adapt import Summary
 
     rows = [Summary("SimCLR", "probe", k, 0.5 + 0.01 * k, 0.02, 3) for k in (1, 10)]
     rows += [Summary("random", "finetune", k, 0.15, 0.01, 3) for k in (10, 1)]
@@ -209,7 +210,7 @@ def test_prompting_figures_are_labelled_and_safe():
 
 @pytest.mark.parametrize(("b", "in_cells"), [(6, True), (8, False)])
 def test_similarity_values_sit_in_the_cells_while_readable_else_a_titled_colour_bar(b, in_cells):
-    from fmcore.losses import nt_xent_breakdown
+    from fmcore.vision.losses import nt_xent_breakdown
 
     z = torch.randn(2, b, 4, generator=torch.Generator().manual_seed(0))
     sweep = [nt_xent_breakdown(z[0], z[1], tau) for tau in (0.2, 0.5)]
@@ -250,7 +251,7 @@ def test_the_interface_chart_runs_its_loss_axis_the_usual_way_and_labels_only_it
 
 
 def test_similarity_charts_state_the_loss_once_per_frame_and_can_share_their_bar_axis():
-    from fmcore.losses import simclr_breakdown
+    from fmcore.vision.losses import simclr_breakdown
 
     g = torch.Generator().manual_seed(0)
     temps = (0.2, 0.5)
@@ -312,7 +313,7 @@ def test_shots_figure_gives_accuracy_and_probability_each_its_own_labelled_axis(
 
 
 def test_label_efficiency_ticks_are_the_grids_shots_in_full_and_one_run_has_no_error_bar():
-    from fmcore.adapt import Summary
+    from fmcore.adaptation.adapt import Summary
 
     rows = [Summary("SimCLR (shipped)", "probe", k, 0.5, 0.0, 1) for k in (1, 5, 10, 50, 500)]
     rows += [Summary("random (untrained)", "finetune", k, 0.1, 0.02, 3) for k in (1, 10)]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fmcore import augment, contrastive, descent
 from fmcore.data.images import load_image
-from fmcore.data.points import make_points
+from fmcore.foundations import descent
+from fmcore.foundations.points import make_points
+from fmcore.vision import augment, contrastive
 
 
 def _generator(seed: int):
@@ -55,8 +56,8 @@ def random_simclr_model(seed: int):
     """An untrained model of the shipped architecture (from its manifest, or the default
     one when the asset is missing), initialised from ``seed``."""
     from fmcore.checkpoints import SIMCLR_ASSET, read_manifest
-    from fmcore.encoders import EncoderConfig, make_simclr_model
     from fmcore.errors import CheckpointError
+    from fmcore.vision.encoders import EncoderConfig, make_simclr_model
 
     try:
         config = EncoderConfig.from_dict(read_manifest(SIMCLR_ASSET)["config"]["encoder"])
@@ -92,8 +93,8 @@ def fresh_simclr_model(seed: int):
     from ``seed``, its BatchNorm statistics those of Shapes images (contrastive.random_model),
     so that its similarities vary as an untrained network's do."""
     from fmcore.checkpoints import SIMCLR_ASSET, read_manifest
-    from fmcore.encoders import EncoderConfig
     from fmcore.errors import CheckpointError
+    from fmcore.vision.encoders import EncoderConfig
 
     try:
         config = EncoderConfig.from_dict(read_manifest(SIMCLR_ASSET)["config"]["encoder"])
@@ -139,7 +140,7 @@ def shipped_language_models() -> dict:
 
 @st.cache_resource(show_spinner="Loading the few-shot model")
 def shipped_icl_model():
-    """(model, tokenizer, manifest) of the in-context model (fmcore.icl), loaded once per
+    """(model, tokenizer, manifest) of the in-context model (fmcore.prompting.icl), loaded once per
     process, frozen and shared read-only; None if the asset is missing or damaged."""
     from fmcore.checkpoints import ICL_ASSET, load_language_model
     from fmcore.errors import CheckpointError
@@ -156,7 +157,7 @@ def icl_shots_curve(operation: str, n_queries: int, max_shots: int, seed: int,
     """Accuracy of the shipped few-shot model at 0..max_shots examples on fresh queries."""
     import torch
 
-    from fmcore.icl import accuracy_by_shots
+    from fmcore.prompting.icl import accuracy_by_shots
 
     model, tokenizer, _ = shipped_icl_model()
     g = torch.Generator().manual_seed(seed)
@@ -168,7 +169,7 @@ def icl_wrong_curve(operation: str, n_queries: int, shots: int, seed: int):
     """Accuracy of the shipped few-shot model with 0..shots wrong examples among shots."""
     import torch
 
-    from fmcore.icl import accuracy_with_wrong
+    from fmcore.prompting.icl import accuracy_with_wrong
 
     model, tokenizer, _ = shipped_icl_model()
     g = torch.Generator().manual_seed(seed)

@@ -10,9 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from fmcore import plots
-from fmcore.data.icl_tasks import HIDDEN_SYMBOL, MAX_OPERAND, OPERATIONS
 from fmcore.errors import FMError
-from fmcore.icl import (
+from fmcore.prompting.icl import (
     CompareDone,
     CompareStart,
     FinetuneConfig,
@@ -20,7 +19,8 @@ from fmcore.icl import (
     compare_adaptations,
     describe_wrong_curve,
 )
-from fmcore.prompts import decode_answer, read_number, shown
+from fmcore.prompting.icl_tasks import HIDDEN_SYMBOL, MAX_OPERAND, OPERATIONS
+from fmcore.prompting.prompts import decode_answer, read_number, shown
 from ui import cached, runner, state
 from ui.charts import plot
 from ui.widgets import columns
@@ -184,7 +184,8 @@ def all_operations(large: bool) -> None:
 def misleading(operation: str, label: str, secret: bool, k: int, wrong: list[int],
                large: bool) -> None:
     """Accuracy against the number of wrong labels among 8, and what the curve shows in
-    words (:func:`fmcore.icl.describe_wrong_curve`). ``wrong``: the student's wrong rows."""
+    words (:func:`fmcore.prompting.icl.describe_wrong_curve`). ``wrong``: the student's wrong
+    rows."""
     ss = st.session_state
     st.markdown("Give some of 8 examples a wrong answer (a random number): does the model "
                 "follow the labels or what it learned in training?")

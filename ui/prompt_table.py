@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from fmcore.data.icl_tasks import OPERATIONS, make_task
 from fmcore.errors import FMError
-from fmcore.prompts import PromptLink, read_examples
+from fmcore.prompting.icl_tasks import OPERATIONS, make_task
+from fmcore.prompting.prompts import PromptLink, read_examples
 from ui import state
 
 SURPRISE = PromptLink.SECRET

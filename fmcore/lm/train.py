@@ -20,7 +20,7 @@ with: the plain character frequencies of the text, since windows start anywhere.
 **Optimisation.** AdamW (decoupled weight decay on the weight matrices and embeddings, none
 on biases and LayerNorm parameters), a linear warm-up then a cosine decay of the learning
 rate to 0, gradient-norm clipping. The forward pass may run in bfloat16 (``precision``,
-as in :mod:`fmcore.pretrain`); the loss is always computed in float32.
+as in :mod:`fmcore.vision.pretrain`); the loss is always computed in float32.
 
 **Events** (rule 3 of DESIGN.md). :func:`train_lm` yields a :class:`StartEvent`, a
 :class:`StepEvent` per optimisation step, an :class:`EvalEvent` (mean loss on fixed

@@ -5,7 +5,7 @@ import itertools
 import streamlit as st
 
 from fmcore import plots
-from fmcore.adapt import (
+from fmcore.adaptation.adapt import (
     GRID_REPEATS,
     GRID_SHOTS,
     METHODS,

@@ -3,15 +3,15 @@
 import streamlit as st
 
 from fmcore import plots
-from fmcore.data.points import SPECS
-from fmcore.descent import (
+from fmcore.errors import FMError
+from fmcore.foundations.descent import (
     MAX_STEPS,
     DescentConfig,
     learning_rate_choices,
     snap_learning_rate,
     stable_learning_rate,
 )
-from fmcore.errors import FMError
+from fmcore.foundations.points import SPECS
 from ui import cached, links, state
 from ui.charts import plot
 from ui.latex import num, vec
@@ -28,7 +28,8 @@ def reset_for_dataset() -> None:
 
 
 def limit_text(alpha: float, limit: float, kind: str) -> str:
-    """The step-size limit 2/λ_max on the page, and why it is one (see fmcore.descent)."""
+    """The step-size limit 2/λ_max on the page, and why it is one (see
+    fmcore.foundations.descent)."""
     hessian = (r"$2\sum_k x_k x_k^\top$, the same at every θ" if kind == "regression"
                else r"at most $\tfrac14\sum_k x_k x_k^\top$")
     past = ("each step overshoots further and GD diverges" if kind == "regression" else

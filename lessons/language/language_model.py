@@ -5,9 +5,9 @@ import itertools
 import streamlit as st
 
 from fmcore import plots
-from fmcore.data.corpora import CORPORA, load_corpus, split_corpus, user_corpus
 from fmcore.errors import FMError
 from fmcore.lm import train
+from fmcore.lm.corpora import CORPORA, load_corpus, split_corpus, user_corpus
 from fmcore.lm.explain import position_notes, text_grid
 from fmcore.lm.scoring import max_text_chars, score_text
 from fmcore.lm.tokenizer import CharTokenizer, visible

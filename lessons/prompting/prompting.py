@@ -4,16 +4,16 @@ import pandas as pd
 import streamlit as st
 
 from fmcore import plots
-from fmcore.data.icl_tasks import (
+from fmcore.errors import FMError
+from fmcore.prompting.icl import prefix_curve
+from fmcore.prompting.icl_tasks import (
     MAX_OPERAND,
     OPERATIONS,
     Example,
     Task,
     operation_table,
 )
-from fmcore.errors import FMError
-from fmcore.icl import prefix_curve
-from fmcore.prompts import (
+from fmcore.prompting.prompts import (
     PromptTemplate,
     assemble,
     check_prompt,

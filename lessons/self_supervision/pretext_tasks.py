@@ -4,9 +4,10 @@ import itertools
 
 import streamlit as st
 
-from fmcore import plots, pretext
+from fmcore import plots
 from fmcore.data.shapes import to_pil
 from fmcore.errors import FMError
+from fmcore.self_supervision import pretext
 from ui import links, models, runner, state
 from ui.charts import plot
 from ui.widgets import columns, init_state

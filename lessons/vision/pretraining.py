@@ -3,10 +3,10 @@
 import streamlit as st
 
 from fmcore import plots
-from fmcore.augment import AugmentConfig
 from fmcore.data.shapes import CLASS_NAMES, to_pil
 from fmcore.errors import FMError
-from fmcore.pretrain import (
+from fmcore.vision.augment import AugmentConfig
+from fmcore.vision.pretrain import (
     DoneEvent,
     EvalEvent,
     SimCLRConfig,

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from fmcore import plots
-from fmcore.augment import AugmentConfig
-from fmcore.contrastive import MAX_BATCH, chance_term, same_class_negatives, to_pil
-from fmcore.data.scenes import SCENE_TITLES
 from fmcore.errors import FMError
+from fmcore.vision.augment import AugmentConfig
+from fmcore.vision.contrastive import MAX_BATCH, chance_term, same_class_negatives, to_pil
+from fmcore.vision.scenes import SCENE_TITLES
 from ui import cached, latex, links, state
 from ui.charts import plot
 from ui.uploads import IMAGE_TYPES, read_images

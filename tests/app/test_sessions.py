@@ -4,7 +4,7 @@ and models move in and out of a session only as checked .zip files."""
 import torch
 from streamlit.testing.v1 import AppTest
 
-from fmcore.encoders import EncoderConfig, make_simclr_model
+from fmcore.vision.encoders import EncoderConfig, make_simclr_model
 from tests.app.conftest import APP
 
 SMALL = EncoderConfig(image_size=32, width=4, representation_dim=8, projection_dim=4)

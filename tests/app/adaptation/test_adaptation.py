@@ -71,7 +71,7 @@ def test_a_small_grid_fills_the_chart_and_the_table(ad):
 
 
 def test_the_grid_defaults_repeat_and_the_page_says_what_they_show(ad):
-    from fmcore.adapt import GRID_REPEATS
+    from fmcore.adaptation.adapt import GRID_REPEATS
 
     assert ad.select_slider(key="ad_grid_repeats").value == GRID_REPEATS >= 3
     assert ad.multiselect(key="ad_grid_shots").value == [1, 10, 50]
@@ -92,7 +92,7 @@ def test_the_grid_defaults_repeat_and_the_page_says_what_they_show(ad):
 def test_a_model_of_the_wrong_shape_gets_a_message_not_a_traceback(ad):
     import torch
 
-    from fmcore.encoders import EncoderConfig, make_encoder
+    from fmcore.vision.encoders import EncoderConfig, make_encoder
 
     small = make_encoder(EncoderConfig(image_size=16, width=4), torch.Generator())
     ad.session_state["trained_models"] = {"tiny 16px": {"model": small, "description": "16px"}}
@@ -105,7 +105,7 @@ def test_a_model_of_the_wrong_shape_gets_a_message_not_a_traceback(ad):
 
 
 def test_a_stopped_grid_keeps_its_finished_cells(ad):
-    from fmcore.adapt import CellEvent
+    from fmcore.adaptation.adapt import CellEvent
     from ui.runner import Run
 
     cell = CellEvent("SimCLR (shipped)", "probe", 1, 0, 0.3, 0.1, 1, 4)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fmcore.descent import learning_rate_choices
+from fmcore.foundations.descent import learning_rate_choices
 from tests.app.helpers import figure, no_nan
 from ui.charts import table_key
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from fmcore.icl import describe_wrong_curve
+from fmcore.prompting.icl import describe_wrong_curve
 from tests.app.helpers import figure, no_nan
 from ui.prompt_sections import METHODS
 from ui.prompt_table import apply_edits, wrong_labels

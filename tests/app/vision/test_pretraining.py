@@ -2,7 +2,7 @@
 
 import pytest
 
-from fmcore.pretrain import StepEvent
+from fmcore.vision.pretrain import StepEvent
 from tests.app.helpers import figure, figures
 
 PAGE = "lessons/vision/pretraining.py"

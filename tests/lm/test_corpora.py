@@ -1,4 +1,4 @@
-"""Tests of fmcore.data.corpora: the toy grammar's exact entropy rate against the true model's
+"""Tests of fmcore.lm.corpora: the toy grammar's exact entropy rate against the true model's
 loss on a long sample, the built-in corpora (offline, deterministic, capped), user text
 (encodings, newlines, limits, refusals with messages) and the train/validation split."""
 
@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from fmcore.data import corpora
-from fmcore.data.corpora import (
+from fmcore.errors import InvalidTextError, SettingError
+from fmcore.lm import corpora
+from fmcore.lm.corpora import (
     CORPORA,
     MIN_TRAIN_CHARS,
     TOY_GRAMMAR,
@@ -28,7 +29,6 @@ from fmcore.data.corpora import (
     toy_unigram_entropy,
     user_corpus,
 )
-from fmcore.errors import InvalidTextError, SettingError
 from fmcore.lm.tokenizer import MAX_CORPUS_CHARS
 
 TOY_ALPHABET = set(" .abcdefghijklmnopqrstuvwxyz")

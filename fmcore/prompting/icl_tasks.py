@@ -20,7 +20,7 @@ one query, all of the same operation:
   written, so a model that knows the symbols can answer with k = 0 examples (zero-shot).
 
 :func:`corrupt` replaces some answers by wrong ones, to show how a model follows misleading
-examples. This module only makes the tasks; :mod:`fmcore.prompts` writes them as text.
+examples. This module only makes the tasks; :mod:`fmcore.prompting.prompts` writes them as text.
 
 The notes write the symbol "∼" (U+223C); here it is the ASCII tilde "~", which anyone can
 type. All randomness comes from the ``torch.Generator`` passed in (rule 4 of DESIGN.md).

@@ -1,4 +1,4 @@
-"""fmcore.contrastive: the SimCLR-loss lesson's batch, views, encoders and chance level."""
+"""fmcore.vision.contrastive: the SimCLR-loss lesson's batch, views, encoders and chance level."""
 
 import math
 
@@ -6,10 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fmcore import contrastive
-from fmcore.augment import AugmentConfig
-from fmcore.encoders import EncoderConfig, calibrate_batchnorm, make_simclr_model
 from fmcore.errors import SettingError
+from fmcore.vision import contrastive
+from fmcore.vision.augment import AugmentConfig
+from fmcore.vision.encoders import EncoderConfig, calibrate_batchnorm, make_simclr_model
 
 CONFIG = EncoderConfig(width=8, representation_dim=16, projection_dim=8)
 

@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from fmcore import descent
-from fmcore.data.points import SPECS, PointsData, make_points
-from fmcore.descent import DescentConfig, run_descent
 from fmcore.errors import SettingError
+from fmcore.foundations import descent
+from fmcore.foundations.descent import DescentConfig, run_descent
+from fmcore.foundations.points import SPECS, PointsData, make_points
 
 
 def gen(seed=0):

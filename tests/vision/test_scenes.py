@@ -1,4 +1,4 @@
-"""Tests for fmcore.data.scenes: the procedural sample photographs."""
+"""Tests for fmcore.vision.scenes: the procedural sample photographs."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from fmcore.data.scenes import SCENE_NAMES, SCENE_TITLES, make_scene, sample_scenes
 from fmcore.errors import SettingError
+from fmcore.vision.scenes import SCENE_NAMES, SCENE_TITLES, make_scene, sample_scenes
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""fmcore.icl: few-shot documents as batches, the answers-only loss, accuracy by number of
+"""fmcore.prompting.icl: few-shot documents as batches, the answers-only loss, accuracy by number of
 examples, training, and the linear head on c_{T+1}."""
 
 import dataclasses
@@ -6,13 +6,13 @@ import dataclasses
 import pytest
 import torch
 
-from fmcore import icl
 from fmcore.checkpoints import ICL_ASSET, load_language_model
-from fmcore.data.icl_tasks import OPERATIONS, Example, corrupt, make_task, sample_tasks
 from fmcore.errors import SettingError
 from fmcore.lm.model import GPTConfig, make_gpt
 from fmcore.lm.tokenizer import PAD
-from fmcore.prompts import assemble, decode_answer, loss_mask, training_text
+from fmcore.prompting import icl
+from fmcore.prompting.icl_tasks import OPERATIONS, Example, corrupt, make_task, sample_tasks
+from fmcore.prompting.prompts import assemble, decode_answer, loss_mask, training_text
 
 TOK = icl.icl_tokenizer()
 

@@ -1,11 +1,13 @@
-"""Tests for fmcore.data.sentences: the procedural topic sentences and the character code."""
+"""Tests for fmcore.self_supervision.sentences: the procedural topic sentences and the
+character code."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from fmcore.data.sentences import (
+from fmcore.errors import SettingError
+from fmcore.self_supervision.sentences import (
     _WORDS,
     ALPHABET,
     MASK,
@@ -17,7 +19,6 @@ from fmcore.data.sentences import (
     encode,
     make_sentences,
 )
-from fmcore.errors import SettingError
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of fmcore.augment: seeded SimCLR augmentations (Chen et al. 2020, Appendix A).
+"""Tests of fmcore.vision.augment: seeded SimCLR augmentations (Chen et al. 2020, Appendix A).
 
 Known answers (identity, flips, flat images, greys), a per-image reference written from
 the formulas with plain torch ops (batching must change nothing), the sampled ranges, and
@@ -14,7 +14,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fmcore.augment import (
+from fmcore.errors import SettingError
+from fmcore.vision.augment import (
     MAX_BATCH,
     AugmentConfig,
     AugmentParams,
@@ -23,7 +24,6 @@ from fmcore.augment import (
     sample_params,
     two_views,
 )
-from fmcore.errors import SettingError
 
 LUMA = torch.tensor([0.299, 0.587, 0.114])
 PARAM_FIELDS = [f.name for f in dataclasses.fields(AugmentParams)]
@@ -152,7 +152,7 @@ def test_crop_box_reads_the_right_pixels():
 
 
 def test_manual_grid_equals_affine_grid():
-    from fmcore.augment import _sampling_grid
+    from fmcore.vision.augment import _sampling_grid
 
     p = sample_params(16, AugmentConfig.simclr(), gen(0))
     w, h = p.crop[:, 2], p.crop[:, 3]
@@ -348,9 +348,9 @@ def test_batch_equals_per_image_reference(size, width, sigma_max):
 
 
 def test_chunks_change_nothing(monkeypatch):
-    # the pipeline runs over chunks of images (fmcore.augment._CHUNK_BYTES): chunks of 3
+    # the pipeline runs over chunks of images (fmcore.vision.augment._CHUNK_BYTES): chunks of 3
     # images, blurred or not, must give the batch's result
-    import fmcore.augment as module
+    import fmcore.vision.augment as module
 
     x = images(batch=20, size=16)
     p = sample_params(20, AugmentConfig(blur_strength=1.5), gen(6))

@@ -3,7 +3,7 @@ frozen-feature evaluations that monitor it.
 
 Pretraining (Section 14.1) minimises a self-supervised loss L_pre(theta) over an *unlabelled*
 pool of Shapes images: every step draws B images, makes two random augmentations x_hat,
-x_tilde of each (:func:`fmcore.augment.two_views`), embeds the 2B views and takes a
+x_tilde of each (:func:`fmcore.vision.augment.two_views`), embeds the 2B views and takes a
 contrastive loss on the embeddings. The labels of the pool are never read: the images come
 from :func:`pretraining_data` and only ``.images`` is used.
 
@@ -34,19 +34,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from fmcore import optim
-from fmcore.augment import AugmentConfig, augment, two_views
 from fmcore.data.shapes import PRESETS, ShapesData, cached_shapes, to_float
-from fmcore.encoders import (
+from fmcore.errors import SettingError
+from fmcore.optim import PRECISIONS, decay_groups, take_step, warmup_cosine
+from fmcore.validate import bounded_int, finite_float
+from fmcore.vision.augment import AugmentConfig, augment, two_views
+from fmcore.vision.encoders import (
     ClassifierModel,
     EncoderConfig,
     SimCLRModel,
     make_classifier,
     make_simclr_model,
 )
-from fmcore.errors import SettingError
-from fmcore.losses import MAX_TEMPERATURE, MIN_TEMPERATURE, nt_xent_loss, simclr_loss
-from fmcore.optim import PRECISIONS, decay_groups, take_step, warmup_cosine
-from fmcore.validate import bounded_int, finite_float
+from fmcore.vision.losses import MAX_TEMPERATURE, MIN_TEMPERATURE, nt_xent_loss, simclr_loss
 
 __all__ = [
     "DoneEvent",
@@ -383,9 +383,9 @@ def contrastive_loss(
 ) -> torch.Tensor:
     """The pretraining loss on the projections of the two views, as a mean over anchors.
 
-    - ``"nt_xent"``: the SimCLR paper's NT-Xent (:func:`fmcore.losses.nt_xent_loss`):
+    - ``"nt_xent"``: the SimCLR paper's NT-Xent (:func:`fmcore.vision.losses.nt_xent_loss`):
       cosine similarities over temperature, 2B anchors with 2B-1 candidates each.
-    - ``"notes"``: the notes' SIMCLR loss (Section 14.2, :func:`fmcore.losses.simclr_loss`),
+    - ``"notes"``: the notes' SIMCLR loss (Section 14.2, :func:`fmcore.vision.losses.simclr_loss`),
       raw dot products, B anchors with the B second views as candidates, applied to
       ``u = z / (|z| sqrt(temperature))``. Then ``u_hat_i . u_tilde_j = cos(z_hat_i,
       z_tilde_j) / temperature``: this *is* the notes' formula, with phi_theta ending in a
@@ -509,10 +509,10 @@ def pretrain_supervised(
 ) -> Iterator[Event]:
     """Supervised pretraining (notes Section 14.2), one event at a time.
 
-    Trains the classifier U phi_theta(x) (:class:`fmcore.encoders.ClassifierModel`) with the
+    Trains the classifier U phi_theta(x) (:class:`fmcore.vision.encoders.ClassifierModel`) with the
     cross-entropy loss on the labelled images of ``config.classes`` in the pool (labels
     renumbered 0..k-1 in the order of ``config.classes``), one augmented view per image.
-    Afterwards :func:`fmcore.encoders.drop_last_layer` discards U and keeps phi_theta, the
+    Afterwards :func:`fmcore.vision.encoders.drop_last_layer` discards U and keeps phi_theta, the
     penultimate activations, as the pretrained model.
 
     Events, evaluation (of phi on all ten classes of the held-out set), the generator and

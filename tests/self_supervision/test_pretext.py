@@ -1,4 +1,5 @@
-"""Tests of fmcore.pretext: pseudolabel generators, the h/k/g models, the loop and transfer.
+"""Tests of fmcore.self_supervision.pretext: pseudolabel generators, the h/k/g models, the
+loop and transfer.
 
 Every generator is checked by undoing what it did (rotating back, putting the tiles back,
 reading the hidden characters); losses against loops written from the formulas; the loop
@@ -15,11 +16,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fmcore.data.sentences import MASK, PAD, VOCAB_SIZE, encode, make_sentences
 from fmcore.data.shapes import make_shapes, to_float
-from fmcore.data.signals import make_signals
 from fmcore.errors import SettingError
-from fmcore.pretext import (
+from fmcore.self_supervision.pretext import (
     JIGSAW_PERMUTATIONS,
     PRETEXT_TASKS,
     CharEncoder,
@@ -50,6 +49,8 @@ from fmcore.pretext import (
     rotation_pseudolabels,
     transfer,
 )
+from fmcore.self_supervision.sentences import MASK, PAD, VOCAB_SIZE, encode, make_sentences
+from fmcore.self_supervision.signals import make_signals
 
 ALL_TASKS = [(domain, task) for domain, tasks in PRETEXT_TASKS.items() for task in tasks]
 
@@ -574,7 +575,7 @@ def test_classroom_masked_char_beats_the_unigram_baseline():
 
 
 def test_every_pretext_task_says_why_it_transfers_or_not():
-    from fmcore.pretext import PRETEXT_TASKS, TRANSFER_WHY
+    from fmcore.self_supervision.pretext import PRETEXT_TASKS, TRANSFER_WHY
 
     tasks = {t for d in PRETEXT_TASKS.values() for t in d}
     assert set(TRANSFER_WHY) == tasks

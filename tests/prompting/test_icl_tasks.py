@@ -1,4 +1,4 @@
-"""Tests of fmcore.data.icl_tasks: the hidden operations by hand-computed examples, task
+"""Tests of fmcore.prompting.icl_tasks: the hidden operations by hand-computed examples, task
 sampling (determinism per generator, fresh operands, hidden "~" and explicit symbols),
 corrupt (exactly n_wrong answers changed, each to a wrong value) and input checks."""
 
@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from fmcore.data.icl_tasks import (
+from fmcore.errors import SettingError
+from fmcore.prompting.icl_tasks import (
     HIDDEN_SYMBOL,
     MAX_SHOTS,
     OPERATIONS,
@@ -20,7 +21,6 @@ from fmcore.data.icl_tasks import (
     operation_table,
     sample_tasks,
 )
-from fmcore.errors import SettingError
 
 
 def _gen(seed: int = 0) -> torch.Generator:

@@ -1,4 +1,4 @@
-"""Tests of fmcore.pretrain: the SimCLR loop as a generator of events, and the evaluations.
+"""Tests of fmcore.vision.pretrain: the SimCLR loop as a generator of events, and the evaluations.
 
 Tiny configs only (16x16 images, width-4 encoder, batch 16): each run takes well under a
 second. Known answers for kNN, the linear probe and PCA on synthetic data.
@@ -13,18 +13,18 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import fmcore.pretrain as pretrain_module
-from fmcore.augment import AugmentConfig
-from fmcore.encoders import (
+import fmcore.vision.pretrain as pretrain_module
+from fmcore.errors import SettingError
+from fmcore.vision.augment import AugmentConfig
+from fmcore.vision.encoders import (
     ClassifierModel,
     EncoderConfig,
     drop_last_layer,
     make_encoder,
     make_simclr_model,
 )
-from fmcore.errors import SettingError
-from fmcore.losses import nt_xent_loss
-from fmcore.pretrain import (
+from fmcore.vision.losses import nt_xent_loss
+from fmcore.vision.pretrain import (
     DoneEvent,
     EvalEvent,
     SimCLRConfig,

@@ -25,7 +25,7 @@ timeseries     signals (N, L) float              masked_feature            wavef
 Each pseudolabel generator is a pure function ``(x, generator) -> PretextBatch``; the loop
 :func:`pretrain_pretext` draws fresh pseudolabels for every batch (like fresh
 augmentations in SimCLR) and yields typed events (rule 3 of DESIGN.md), as
-:func:`fmcore.pretrain.pretrain_simclr` does. All randomness comes from a
+:func:`fmcore.vision.pretrain.pretrain_simclr` does. All randomness comes from a
 ``torch.Generator`` (rule 4).
 """
 
@@ -42,14 +42,14 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from fmcore.data import sentences as text_data
 from fmcore.data import shapes as shapes_data
-from fmcore.data import signals as signal_data
-from fmcore.encoders import ConvEncoder, EncoderConfig, init_parameters
 from fmcore.errors import SettingError
 from fmcore.optim import decay_groups, take_step, warmup_cosine
-from fmcore.pretrain import linear_probe_accuracy
+from fmcore.self_supervision import sentences as text_data
+from fmcore.self_supervision import signals as signal_data
 from fmcore.validate import bounded_int, check_generator, finite_float
+from fmcore.vision.encoders import ConvEncoder, EncoderConfig, init_parameters
+from fmcore.vision.pretrain import linear_probe_accuracy
 
 __all__ = [
     "CLASS_NAMES",
@@ -218,7 +218,7 @@ def _check_ids(x: object) -> torch.Tensor:
     if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.dtype != torch.int64:
         raise SettingError(
             "Text tasks take character ids of shape (B, T) and dtype int64 "
-            "(use fmcore.data.sentences.encode)."
+            "(use fmcore.self_supervision.sentences.encode)."
         )
     if x.shape[0] < 1 or x.shape[1] < 2:
         raise SettingError(f"Text tasks need B >= 1 sentences of T >= 2 ids, got {tuple(x.shape)}.")
@@ -397,7 +397,7 @@ def _init(module: nn.Module, generator: torch.Generator) -> nn.Module:
     """Give a module built on the meta device storage, then initial values from ``generator``.
 
     Conv1d layers get He (Kaiming) normal weights (fan-out, ReLU) and zero biases, as the
-    Conv2d layers of :func:`fmcore.encoders.init_parameters`; embeddings N(0, 1), PyTorch's
+    Conv2d layers of :func:`fmcore.vision.encoders.init_parameters`; embeddings N(0, 1), PyTorch's
     default; linear layers and batch norms are left to ``init_parameters``. Modules are
     visited in the order of ``module.modules()``: the same generator state, the same weights.
     """
@@ -862,7 +862,7 @@ def transfer_accuracy(h: nn.Module, config: PretextConfig, generator: torch.Gene
     """Downstream test accuracy of h_theta frozen + a new linear g_phi (a linear probe).
 
     g_phi is fitted on the pooled features of the ``n_labelled_per_class`` labelled examples
-    per class with :func:`fmcore.pretrain.linear_probe_accuracy` (standardised features,
+    per class with :func:`fmcore.vision.pretrain.linear_probe_accuracy` (standardised features,
     cross-entropy, ``probe_steps`` Adam steps, initial weights from ``generator``) and
     scored on the ``eval_examples`` test examples of :func:`downstream_data`.
     """

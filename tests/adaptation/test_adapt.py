@@ -1,4 +1,4 @@
-"""Adaptation (fmcore.adapt): which parameters move, the data, the metrics, the grid."""
+"""Adaptation (fmcore.adaptation.adapt): which parameters move, the data, the metrics, the grid."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from fmcore import adapt
-from fmcore.adapt import (
+from fmcore.adaptation import adapt
+from fmcore.adaptation.adapt import (
     AdaptConfig,
     AdaptDone,
     AdaptEval,
@@ -19,8 +19,8 @@ from fmcore.adapt import (
     label_efficiency,
     summarise,
 )
-from fmcore.encoders import EncoderConfig, make_encoder
 from fmcore.errors import SettingError
+from fmcore.vision.encoders import EncoderConfig, make_encoder
 
 SIZE = 16
 ENC = EncoderConfig(image_size=SIZE, width=4, representation_dim=8, projection_dim=8)
@@ -231,7 +231,7 @@ def test_the_default_grid_shows_what_the_lesson_says_it_shows():
     """The lesson's default grid at seed 0 (SimCLR and a random encoder made as the page makes
     it), against the claims of its 'What to look for' text."""
     from fmcore.checkpoints import SIMCLR_ASSET, load_simclr_model, read_manifest
-    from fmcore.encoders import make_simclr_model
+    from fmcore.vision.encoders import make_simclr_model
 
     simclr = load_simclr_model().encoder
     config = EncoderConfig.from_dict(read_manifest(SIMCLR_ASSET)["config"]["encoder"])

@@ -7,7 +7,7 @@ pairs are positives, all others negatives (footnote 2 of the notes: "random pair
 two different images may still show the same class; ``same_class_negatives`` finds them).
 The untrained encoder it is compared with comes from :func:`random_model`.
 
-Similarities follow ``fmcore.pretrain.contrastive_loss`` (what the shipped encoder was
+Similarities follow ``fmcore.vision.pretrain.contrastive_loss`` (what the shipped encoder was
 trained with): the network's output z is normalised to length 1/sqrt(tau), so that
 phi(x_hat_i) . phi(x_tilde_j) = cos(z_hat_i, z_tilde_j) / tau, and the notes' formula is
 applied to those raw dot products. NT-Xent uses the same cosines over tau with its 2B-1
@@ -24,12 +24,17 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from fmcore import augment, losses
-from fmcore.data import scenes, shapes
+from fmcore.data import shapes
 from fmcore.data.images import image_to_tensor
-from fmcore.encoders import EncoderConfig, SimCLRModel, calibrate_batchnorm, make_simclr_model
 from fmcore.errors import SettingError
 from fmcore.validate import bounded_int, finite_float
+from fmcore.vision import augment, losses, scenes
+from fmcore.vision.encoders import (
+    EncoderConfig,
+    SimCLRModel,
+    calibrate_batchnorm,
+    make_simclr_model,
+)
 
 MAX_BATCH = 16  # B: a B x B matrix a student can still read
 SOURCES = ("shapes", "photos", "uploads")
@@ -110,7 +115,7 @@ def random_model(config: EncoderConfig, generator: torch.Generator) -> SimCLRMod
     """A freshly initialised encoder and head (weights from ``generator``), in eval mode.
 
     Its BatchNorm layers get the statistics of SHAPES_POOL other Shapes images
-    (:func:`fmcore.encoders.calibrate_batchnorm`), the statistics training would normalise
+    (:func:`fmcore.vision.encoders.calibrate_batchnorm`), the statistics training would normalise
     with at its first step. Left at their initial values (mean 0, variance 1) they centre
     nothing in eval mode, and the untrained network maps every view to almost the same
     point: cos/tau equal in every cell, which says nothing about a random network except

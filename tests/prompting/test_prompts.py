@@ -1,4 +1,4 @@
-"""Tests of fmcore.prompts: template checks, assembly against hand-written prompts (hidden
+"""Tests of fmcore.prompting.prompts: template checks, assembly against hand-written prompts (hidden
 and explicit, multi-digit and negative answers), the loss mask on the answers, parse_answer
 edge cases, check_prompt's messages, and decode_answer with tiny models (stops at the
 newline or max_chars; the answer's probability is the product of its steps')."""
@@ -10,12 +10,12 @@ import math
 import pytest
 import torch
 
-from fmcore import prompts
-from fmcore.data.icl_tasks import OPERATIONS, Example, Task, corrupt, make_task
 from fmcore.errors import InvalidTextError, SettingError
 from fmcore.lm.model import GPTConfig, TinyGPT
 from fmcore.lm.tokenizer import CharTokenizer
-from fmcore.prompts import (
+from fmcore.prompting import prompts
+from fmcore.prompting.icl_tasks import OPERATIONS, Example, Task, corrupt, make_task
+from fmcore.prompting.prompts import (
     DEFAULT_TEMPLATE,
     Answer,
     PromptTemplate,

@@ -1,11 +1,12 @@
-"""Tests of fmcore.encoders: shapes, seeded initialisation, heads and dropping U."""
+"""Tests of fmcore.vision.encoders: shapes, seeded initialisation, heads and dropping U."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from fmcore.encoders import (
+from fmcore.errors import SettingError
+from fmcore.vision.encoders import (
     ClassifierModel,
     ConvEncoder,
     EncoderConfig,
@@ -17,7 +18,6 @@ from fmcore.encoders import (
     make_encoder,
     make_simclr_model,
 )
-from fmcore.errors import SettingError
 
 SMALL = EncoderConfig(image_size=16, width=4, representation_dim=8, projection_dim=6)
 

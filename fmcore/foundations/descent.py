@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import torch
 
-from fmcore.data.points import PointsData
 from fmcore.errors import SettingError
+from fmcore.foundations.points import PointsData
 from fmcore.validate import bounded_int, finite_float
 
 MAX_STEPS = 5000  # enough for any demo; keeps one rerun well under a second

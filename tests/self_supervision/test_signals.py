@@ -1,4 +1,4 @@
-"""Tests for fmcore.data.signals: the procedural time-series dataset."""
+"""Tests for fmcore.self_supervision.signals: the procedural time-series dataset."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from fmcore.data.signals import (
+from fmcore.errors import SettingError
+from fmcore.self_supervision.signals import (
     AMPLITUDE_RANGE,
     CLASS_NAMES,
     FREQUENCY_RANGE,
@@ -15,7 +16,6 @@ from fmcore.data.signals import (
     make_signals,
     waveform,
 )
-from fmcore.errors import SettingError
 
 
 def test_shapes_dtypes_and_factor_ranges():

@@ -78,7 +78,7 @@ MAX_SEED = 2**31 - 1
 # finetune) x these shots x repeats = 36 runs of AdaptConfig.grid() (100 steps), about half
 # a minute on one core. Three repeats, so that an error bar (the standard deviation over
 # draws of the labelled images) means something. What this grid shows at seed 0 (mean of
-# the 3 repeats; tests/test_adapt.py checks it):
+# the 3 repeats; tests/adaptation/test_adapt.py checks it):
 #   random encoder, probe and from scratch: 0.09-0.15 at every shots value (chance 0.10);
 #   SimCLR probe:    0.27 (1 per class), 0.70 (10), 0.86 (50);
 #   SimCLR finetune: 0.25 (1 per class), 0.68 (10), 0.89 (50): level with the probe (within

@@ -40,15 +40,6 @@ from dataclasses import dataclass
 
 import torch
 
-from fmcore.data.icl_tasks import (
-    HIDDEN_SYMBOL,
-    MAX_OPERAND,
-    MAX_SHOTS,
-    OPERATIONS,
-    Example,
-    Operation,
-    Task,
-)
 from fmcore.errors import InvalidTextError, SettingError
 from fmcore.lm.generate import generate
 from fmcore.lm.model import MAX_CONTEXT, TinyGPT
@@ -59,6 +50,15 @@ from fmcore.lm.tokenizer import (
     CharTokenizer,
     describe_character,
     visible,
+)
+from fmcore.prompting.icl_tasks import (
+    HIDDEN_SYMBOL,
+    MAX_OPERAND,
+    MAX_SHOTS,
+    OPERATIONS,
+    Example,
+    Operation,
+    Task,
 )
 from fmcore.validate import bounded_int, check_generator, finite_float
 
@@ -169,7 +169,8 @@ DEFAULT_TEMPLATE = PromptTemplate()
 
 def _check_task(task: object, template: object) -> tuple[Task, PromptTemplate]:
     if not isinstance(task, Task):
-        raise SettingError(f"Expected a Task (fmcore.data.icl_tasks), got {type(task).__name__}.")
+        raise SettingError(
+            f"Expected a Task (fmcore.prompting.icl_tasks), got {type(task).__name__}.")
     if not isinstance(template, PromptTemplate):
         raise SettingError(f"Expected a PromptTemplate, got {type(template).__name__}.")
     return task, template

@@ -1,4 +1,4 @@
-"""Tests of fmcore.losses: loop references, known answers, symmetries, gradients, bad input.
+"""Tests of fmcore.vision.losses: loop references, known answers, symmetries, gradients, bad input.
 
 References are written straight from the formulas (the notes' Section 14.2 SIMCLR loss and
 Eq. 1 of Chen et al. 2020) with Python loops, math.exp and math.log in float64.
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from fmcore.errors import SettingError
-from fmcore.losses import (
+from fmcore.vision.losses import (
     LossBreakdown,
     nt_xent_breakdown,
     nt_xent_loss,
@@ -371,7 +371,7 @@ def test_errors_are_value_errors_with_clear_messages():
 
 
 def test_batch_limit():
-    from fmcore.losses import MAX_BATCH
+    from fmcore.vision.losses import MAX_BATCH
 
     z = torch.zeros(MAX_BATCH + 1, 1)
     with pytest.raises(SettingError, match="at most"):

@@ -1,11 +1,11 @@
 """In-context learning (Section 14.3.1 of the notes): a tiny Transformer trained on few-shot
 prompts, its accuracy against the number of examples, and a linear head on c_{T+1}.
 
-**Training.** A training document is one task of :mod:`fmcore.data.icl_tasks` written out
-by :func:`fmcore.prompts.training_text`: ``shots`` labelled examples of one operation and
+**Training.** A training document is one task of :mod:`fmcore.prompting.icl_tasks` written out
+by :func:`fmcore.prompting.prompts.training_text`: ``shots`` labelled examples of one operation and
 the query, answered. The model f_theta (:class:`fmcore.lm.model.TinyGPT`) is trained with
 the next-token loss of Eq. 14.8 kept only on the answer characters (and the newline ending
-each): the mask of :func:`fmcore.prompts.loss_mask`. The questions are given, never
+each): the mask of :func:`fmcore.prompting.prompts.loss_mask`. The questions are given, never
 predicted, so every unit of capacity goes to answering.
 
 **Two choices that make it learnable in an hour on two cores.** Positions by ALiBi
@@ -26,7 +26,7 @@ one forward pass scores) every number of shots from 0 to k at once.
 at every character) writes exactly the right characters and the newline. With the correct
 characters fed back in (teacher forcing), that is "the argmax at every answer character is
 the right character": :func:`answers_correct` checks it for every answer of a batch of
-documents in one forward pass, which is what :func:`fmcore.prompts.decode_answer` would
+documents in one forward pass, which is what :func:`fmcore.prompting.prompts.decode_answer` would
 find one prompt at a time (tested).
 
 **Three ways to adapt.** The first paragraph of Section 14.3.1 is finetuning: a linear
@@ -49,7 +49,11 @@ import torch
 import torch.nn.functional as F
 
 from fmcore import optim
-from fmcore.data.icl_tasks import (
+from fmcore.errors import SettingError
+from fmcore.lm.model import MAX_CONTEXT, GPTConfig, TinyGPT, make_gpt
+from fmcore.lm.tokenizer import PAD, CharTokenizer
+from fmcore.optim import check_recipe, take_step, warmup_cosine
+from fmcore.prompting.icl_tasks import (
     MAX_SHOTS,
     OPERATIONS,
     Example,
@@ -59,11 +63,7 @@ from fmcore.data.icl_tasks import (
     make_task,
     sample_tasks,
 )
-from fmcore.errors import SettingError
-from fmcore.lm.model import MAX_CONTEXT, GPTConfig, TinyGPT, make_gpt
-from fmcore.lm.tokenizer import PAD, CharTokenizer
-from fmcore.optim import check_recipe, take_step, warmup_cosine
-from fmcore.prompts import (
+from fmcore.prompting.prompts import (
     DEFAULT_TEMPLATE,
     PromptTemplate,
     answer_spans,
@@ -116,7 +116,8 @@ MAX_SEED = 2**31 - 1
 
 def icl_tokenizer(template: PromptTemplate = DEFAULT_TEMPLATE) -> CharTokenizer:
     """The tokenizer of the in-context model: every character a prompt of the template and
-    the operations of :data:`OPERATIONS` can hold (:func:`fmcore.prompts.prompt_alphabet`)."""
+    the operations of :data:`OPERATIONS` can hold
+    (:func:`fmcore.prompting.prompts.prompt_alphabet`)."""
     return CharTokenizer(prompt_alphabet(template))
 
 
@@ -249,9 +250,10 @@ def encode_tasks(
     context: int,
     template: PromptTemplate = DEFAULT_TEMPLATE,
 ) -> Batch:
-    """The :class:`Batch` of these tasks' training texts (:func:`fmcore.prompts.training_text`):
-    the loss mask of :func:`fmcore.prompts.loss_mask` on every answer, the query's last.
-    A document longer than ``context - 1`` characters raises SettingError."""
+    """The :class:`Batch` of these tasks' training texts
+    (:func:`fmcore.prompting.prompts.training_text`): the loss mask of
+    :func:`fmcore.prompting.prompts.loss_mask` on every answer, the query's last. A document
+    longer than ``context - 1`` characters raises SettingError."""
     if not tasks:
         raise SettingError("encode_tasks needs at least one task.")
     rows, spans = [], []
@@ -343,7 +345,7 @@ def accuracy_with_wrong(
     template: PromptTemplate = DEFAULT_TEMPLATE,
 ) -> list[float]:
     """Accuracy on the query of ``shots``-example hidden prompts when 0, 1, ..., shots of the
-    examples carry a wrong answer (:func:`fmcore.data.icl_tasks.corrupt`); the query is
+    examples carry a wrong answer (:func:`fmcore.prompting.icl_tasks.corrupt`); the query is
     scored against its correct answer. Entry m: m wrong examples."""
     n = _check_count("number of queries", n_queries, MAX_EVAL_ROWS // (MAX_SHOTS + 1))
     k = bounded_int("number of examples", shots, 1, MAX_SHOTS)
@@ -764,7 +766,7 @@ def train_icl(
     tokenizer: CharTokenizer | None = None,
 ) -> Iterator[Event]:
     """Train a TinyGPT on few-shot documents with the loss on the answers only (Eq. 14.8
-    under the mask of :func:`fmcore.prompts.loss_mask`), one event at a time.
+    under the mask of :func:`fmcore.prompting.prompts.loss_mask`), one event at a time.
 
     All randomness comes from ``generator`` (None: seeded with ``config.seed``): the
     initial weights, one seed for the fixed evaluation documents, then each step's

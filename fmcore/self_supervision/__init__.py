@@ -1,0 +1,1 @@
+"""Self-supervision (slides: paradigms and pretext tasks): pseudolabels made from the data."""
