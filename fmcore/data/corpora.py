@@ -53,6 +53,7 @@ from fmcore.validate import bounded_int, check_generator, finite_float
 
 __all__ = [
     "CORPORA",
+    "DOCUMENTS",
     "MAX_NAME_CHARS",
     "MIN_TRAIN_CHARS",
     "TOY_GRAMMAR",
@@ -73,6 +74,8 @@ CORPORA: dict[str, str] = {
     "english": "English prose (Python's help topics)",
     "python": "Python source code (standard library)",
 }
+# What a document of each built-in corpus is (Corpus.starts); a user's text is one document.
+DOCUMENTS: dict[str, str] = {"toy": "sentence", "english": "help topic", "python": "source file"}
 
 # ------------------------------------------------------------------------ limits
 MIN_TRAIN_CHARS = 200  # shortest text split_corpus accepts for training
