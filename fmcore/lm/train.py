@@ -24,8 +24,9 @@ N / T windows, that is once per pass over the text, as if every example were a w
 document, but never more than half the rows (toy sentences are shorter than a window, and a
 text of one document would otherwise be read mostly at its opening). The loss of a step is
 Eq. 14.8 averaged over the T positions and the B rows. :func:`fmcore.lm.scoring.score_text`
-and :func:`fmcore.lm.generate.generate` read a text after ⊥, that is as a document's
-beginning, the way the openings were trained.
+and :func:`fmcore.lm.generate.generate` read a text after ⊥, as a document's beginning, the
+way the openings were trained; generation reads the end of a text too long for the context
+without ⊥, the way the windows cut anywhere were.
 
 **Optimisation.** AdamW (decoupled weight decay on the weight matrices and embeddings, none
 on biases and LayerNorm parameters), a linear warm-up then a cosine decay of the learning
