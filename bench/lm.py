@@ -14,20 +14,23 @@ sampling with the KV cache, and what a time budget of training buys.
     Goal: fmcore at least 1.2x the reference.
 (b) Sampling 256 tokens from the begin token with ``fmcore.lm.generate.generate_text``
     (the KV cache: one new position per token; half the context re-read when it is full)
-    against re-reading ⊥ and the last ``context - 1`` characters with the model's forward
-    pass at every step, same model, same sampler (``sample_next``, temperature 1). Goal: at
-    least 5x. generate_text reads through ``fmcore.lm.decoder.Decoder``, the same forward
-    pass with packed weights; a third row re-reads the window at every step with that
-    decoder too (no cache), so the table shows how much of the ratio is the cache itself.
+    against re-reading the window (⊥ and the text while it fits, then the last ``context``
+    characters) with the model's forward pass at every step, same model, same sampler
+    (``sample_next``, temperature 1). Goal: at least 5x. generate_text reads through
+    ``fmcore.lm.decoder.Decoder``, the same forward pass with packed weights; a third row
+    re-reads the window at every step with that decoder too (no cache), so the table shows
+    how much of the ratio is the cache itself.
 (c) Quality for a time budget (``--skip-quality`` leaves it out): the classroom settings
     trained on the toy grammar of ``fmcore.lm.corpora`` for 60 s, its validation loss
     (Eq. 14.8, nats per character) against the grammar's true entropy rate (goal: within
     0.05 nats/char), and on the English corpus for 90 s. The loss is reported over every
     position of the 64-character validation windows (what training minimises) and over the
     positions that read at least 32 characters of context (the entropy rate is a limit for
-    a long context: the first positions of a window, which read only ⊥ and a few
-    characters, cannot reach it). As in bench/pretrain.py a short calibration run plans
-    the number of steps of the cosine schedule and the run is stopped at the budget.
+    a long context: the first positions of a window cut inside the text, which read only a
+    few characters, cannot reach it). As in training, the windows are cut anywhere and read
+    no ⊥; ⊥ only ever comes before a document's first character (fmcore.lm.train). As in
+    bench/pretrain.py a short calibration run plans the number of steps of the cosine
+    schedule and the run is stopped at the budget.
 
 Timing rules: torch runs on 1 thread (``--threads``), what the app gives each training
 (ui/runner.py: the cores shared by MAX_TRAININGS = 2 trainings on a 2-core server); idle
@@ -73,6 +76,7 @@ from fmcore.lm.train import (  # noqa: E402
     LMConfig,
     StartEvent,
     StepEvent,
+    draw_windows,
     train_lm,
     training_rows,
     uses_bfloat16,
@@ -163,10 +167,12 @@ def reference_steps(config: LMConfig, ids: torch.Tensor, bfloat16: bool):
         weight_decay=0.0,
     )
     g = torch.Generator().manual_seed(SEED)
-    n_windows = ids.shape[0] - config.context + 1
+    one_document = torch.zeros(1, dtype=torch.long)  # train_lm's default: the text is one
     while True:
-        starts = torch.randint(0, n_windows, (config.batch_size,), generator=g)
-        x, y = training_rows(ids, starts, config.context)
+        starts, begins = draw_windows(
+            ids.shape[0], one_document, config.context, config.batch_size, g
+        )
+        x, y = training_rows(ids, starts, config.context, begins)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
             logits = model(x)
         loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.view(-1))
@@ -226,14 +232,15 @@ def bench_training(text: str, tokenizer: CharTokenizer, rounds: int, chunk: int)
 def sample_by_rereading(
     model: TinyGPT, n: int, generator: torch.Generator, packed: bool = False
 ) -> list[int]:
-    """The baseline: at every step one full forward pass over ⊥ and the last context - 1
-    characters, then the same sampler. ``packed``: the forward pass of a Decoder, emptied
-    before each step (what generate_text computes, without keeping anything)."""
-    keep = model.config.context_length - 1
-    decoder = Decoder(model, model.config.context_length) if packed else None
+    """The baseline: at every step one full forward pass over the window (⊥ and the text
+    while they fit in the context, then the last ``context`` characters without ⊥), then
+    the same sampler. ``packed``: the forward pass of a Decoder, emptied before each step
+    (what generate_text computes, without keeping anything)."""
+    context = model.config.context_length
+    decoder = Decoder(model, context) if packed else None
     history: list[int] = []
     for _ in range(n):
-        ids = [BEGIN, *history[max(0, len(history) - keep) :]]
+        ids = [BEGIN, *history] if len(history) < context else history[-context:]
         if decoder is None:
             logits = model(torch.tensor([ids]))[0, -1]  # (V,)
         else:
@@ -254,7 +261,7 @@ def bench_sampling(
     def sliding_window() -> None:
         context = model.config.context_length
         g = torch.Generator().manual_seed(1)
-        generate_text(model, tokenizer, "", SAMPLE_TOKENS, 1.0, g, reread_chars=context - 1)
+        generate_text(model, tokenizer, "", SAMPLE_TOKENS, 1.0, g, reread_chars=context)
 
     def reread() -> None:
         sample_by_rereading(model, SAMPLE_TOKENS, torch.Generator().manual_seed(1))
@@ -283,24 +290,27 @@ def bench_sampling(
 # ============================================================================ (c) quality
 @torch.no_grad()
 def position_losses(model: TinyGPT, ids: torch.Tensor, n_windows: int) -> torch.Tensor:
-    """-log p of every position of ``n_windows`` evenly spaced validation windows: (N, T)."""
+    """-log p of every position of ``n_windows`` evenly spaced validation windows, cut
+    anywhere (no ⊥: each reads the character before it): (N, T)."""
     T = model.config.context_length
-    starts = torch.linspace(0, ids.shape[0] - T, n_windows).long()
+    starts = torch.linspace(1, ids.shape[0] - T, n_windows).long()
+    begins = torch.zeros(n_windows, dtype=torch.bool)
     out = []
     model.eval()
     for i in range(0, n_windows, 64):
-        x, y = training_rows(ids, starts[i : i + 64], T)
+        x, y = training_rows(ids, starts[i : i + 64], T, begins[i : i + 64])
         logp = torch.log_softmax(model(x).double(), dim=-1)  # (b, T, V)
         out.append(-logp.gather(-1, y[..., None]).squeeze(-1))  # (b, T)
     return torch.cat(out)
 
 
-def train_for(budget: float, tokenizer, train, val) -> tuple[TinyGPT, dict]:
+def train_for(budget: float, tokenizer, train, val, doc_starts) -> tuple[TinyGPT, dict]:
     """Calibrate steps/s on 15 steps, plan the cosine schedule to fill ``budget`` seconds,
     train, and stop at the budget in any case."""
     probe = LMConfig.classroom(steps=15, warmup_steps=0, eval_every=0, sample_every=0)
     times: dict[int, float] = {}
-    for event in train_lm(probe, tokenizer, train, val, torch.Generator().manual_seed(SEED + 1)):
+    g = torch.Generator().manual_seed(SEED + 1)
+    for event in train_lm(probe, tokenizer, train, val, g, doc_starts=doc_starts):
         if isinstance(event, StepEvent):
             times[event.step] = time.perf_counter()
     rate = 10 / (times[15] - times[5])
@@ -308,7 +318,8 @@ def train_for(budget: float, tokenizer, train, val) -> tuple[TinyGPT, dict]:
     config = LMConfig.classroom(steps=steps, eval_every=0, sample_every=0)
     model, last = None, None
     start = time.perf_counter()
-    for event in train_lm(config, tokenizer, train, val, torch.Generator().manual_seed(SEED)):
+    g = torch.Generator().manual_seed(SEED)
+    for event in train_lm(config, tokenizer, train, val, g, doc_starts=doc_starts):
         if isinstance(event, StartEvent):
             model, start = event.model, time.perf_counter()
         elif isinstance(event, StepEvent):
@@ -330,7 +341,7 @@ def train_for(budget: float, tokenizer, train, val) -> tuple[TinyGPT, dict]:
 def bench_quality(budgets: tuple[float, float]) -> dict | None:
     """None when fmcore.lm.corpora is not there."""
     try:
-        from fmcore.lm.corpora import load_corpus, split_corpus
+        from fmcore.lm.corpora import load_corpus, split_corpus, split_starts
     except ImportError:
         return None
     results = {}
@@ -338,7 +349,8 @@ def bench_quality(budgets: tuple[float, float]) -> dict | None:
         corpus = load_corpus(name)
         train, val = split_corpus(corpus.text)
         tokenizer = CharTokenizer.from_corpus(train)
-        model, run = train_for(budget, tokenizer, train, val)
+        doc_starts = split_starts(corpus.starts, len(train))
+        model, run = train_for(budget, tokenizer, train, val, doc_starts)
         val_ids = torch.tensor(tokenizer.encode(val, add_begin=False, limit=len(val)))
         nll = position_losses(model, val_ids, 512)  # (512, 64)
         per_position = nll.mean(0)  # (64,)

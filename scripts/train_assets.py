@@ -198,11 +198,12 @@ def train_language_model(corpus_name: str, quick: bool, out: Path) -> Path:
     """A character language model (4 layers, width 128, context 64) on a corpus, float32."""
     from fmcore.checkpoints import LM_KIND, load_language_model
     from fmcore.lm import train
-    from fmcore.lm.corpora import load_corpus, split_corpus
+    from fmcore.lm.corpora import load_corpus, split_corpus, split_starts
     from fmcore.lm.tokenizer import CharTokenizer
 
     corpus = load_corpus(corpus_name)
     train_text, val_text = split_corpus(corpus.text)
+    doc_starts = split_starts(corpus.starts, len(train_text))  # where ⊥ goes in each part
     tokenizer = CharTokenizer.from_corpus(train_text)
     steps = 30 if quick else LM_STEPS[corpus_name]
     config = train.LMConfig.classroom(
@@ -211,16 +212,17 @@ def train_language_model(corpus_name: str, quick: bool, out: Path) -> Path:
         sample_every=max(10, steps // 4),
         precision="float32",
     )
+    share = train.begin_share(len(doc_starts[0]), len(train_text), config.context)
     print(
         f"Language model on {corpus.title}: {len(train_text):,} training characters, "
         f"vocabulary {tokenizer.vocab_size}, {steps} steps of batch {config.batch_size}, "
-        f"torch threads {torch.get_num_threads()}",
+        f"{len(doc_starts[0]):,} documents (a row opens one after ⊥ with probability "
+        f"{share:.3f}), torch threads {torch.get_num_threads()}",
         flush=True,
     )
     start, model, done, last = time.perf_counter(), None, None, None
-    for event in train.train_lm(
-        config, tokenizer, train_text, val_text, torch.Generator().manual_seed(config.seed)
-    ):
+    g = torch.Generator().manual_seed(config.seed)
+    for event in train.train_lm(config, tokenizer, train_text, val_text, g, doc_starts=doc_starts):
         if isinstance(event, train.StartEvent):
             model = event.model
         elif isinstance(event, train.EvalEvent):
@@ -255,6 +257,12 @@ def train_language_model(corpus_name: str, quick: bool, out: Path) -> Path:
             "about": corpus.description,
             "train_chars": len(train_text),
             "validation_chars": len(val_text),
+            "documents": {"train": len(doc_starts[0]), "validation": len(doc_starts[1])},
+            "windows": (
+                "a row opens a document (read after the begin token) with probability "
+                f"{share:.4f} = min(1/2, documents x context / characters), else it is cut "
+                "anywhere and reads the character before it (fmcore.lm.train)"
+            ),
         },
         "metrics": {
             "train_loss": round(last.train_loss, 4),

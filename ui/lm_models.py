@@ -46,7 +46,8 @@ def report_text(tokenizer, text: str, truncated: bool, model) -> None:
                    f"as the unknown token �: {shown}{more}.", icon=":material/help:")
     if truncated:
         st.info(f"The prompt is longer than the model's context: only its last "
-                f"{model.config.context_length - 1} characters are read.",
+                f"{model.config.context_length} characters are read, without ⊥, as a stretch "
+                "cut from inside a text rather than its beginning.",
                 icon=":material/content_cut:")
 
 

@@ -169,13 +169,9 @@ def apply_edits(rows: list[dict], edited: object) -> list[dict]:
 
 def editor() -> None:
     """The editable table of examples (add, edit, delete rows; 'order' moves them). In
-    classroom mode it is zoomed, so that the projected cells are as large as the page's type
-    (the grid draws its text on a canvas, which the classroom font size does not reach)."""
-    large = state.classroom()
-    if large:
-        # zoom scales the width too: a narrower box zoomed fills the column exactly
-        st.html(f"<style>.st-key-{editor_key()} {{ zoom: 1.6; width: 62.5% !important; }}"
-                "</style>")
+    classroom mode the sidebar's CSS zooms it, so that the projected cells are as large as the
+    page's type (the grid draws its text on a canvas, which the classroom font size does not
+    reach)."""
     st.data_editor(
         pd.DataFrame(ss.ic_rows, columns=list(COLUMNS)),
         key=editor_key(), num_rows="dynamic", hide_index=True, width="stretch", on_change=commit,

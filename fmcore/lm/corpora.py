@@ -2,21 +2,27 @@
 
 Three built-in corpora (:data:`CORPORA`, loaded with :func:`load_corpus`) and the user's own:
 
+Every corpus knows where its documents begin (:attr:`Corpus.starts`): the notes' begin
+token x_0 = ⊥ marks a document's beginning (Section 14.3), so a training window that starts
+there reads ⊥ first, and one cut anywhere else does not (:mod:`fmcore.lm.train`).
+
 ``"toy"``
     Sentences from a small stochastic grammar (:data:`TOY_GRAMMAR`), such as "the old cat
     sees a bird. anna sleeps today." The grammar is a Markov chain over words, so its true
     entropy rate, the lowest mean loss (Eq. 14.8) that any model can reach on it, is known
     exactly (:func:`toy_entropy_rate`): a trained model's loss can be compared with the
-    best possible one.
+    best possible one. Its documents are the sentences.
 ``"english"``
     English prose that every Python install ships: the help topics of the documentation
-    (``pydoc_data.topics``, what ``help("for")`` shows), cleaned to plain ASCII.
+    (``pydoc_data.topics``, what ``help("for")`` shows), cleaned to plain ASCII. Its
+    documents are the help topics.
 ``"python"``
-    Python source code: a fixed list of pure-Python modules of the standard library.
+    Python source code: a fixed list of pure-Python modules of the standard library. Its
+    documents are the source files.
 
 :func:`user_corpus` turns pasted or uploaded text into a :class:`Corpus` (decoding,
 newlines, limits) and :func:`split_corpus` cuts a training text into a training part and
-a validation part.
+a validation part; :func:`split_starts` says where documents begin in each part.
 
 The toy text is drawn from a ``torch.Generator`` (or an integer seed turned into one), never
 from the global generator (rule 4 of DESIGN.md); the built-in corpora use a fixed seed and a
@@ -47,6 +53,7 @@ from fmcore.validate import bounded_int, check_generator, finite_float
 
 __all__ = [
     "CORPORA",
+    "DOCUMENTS",
     "MAX_NAME_CHARS",
     "MIN_TRAIN_CHARS",
     "TOY_GRAMMAR",
@@ -54,6 +61,7 @@ __all__ = [
     "ToyGrammar",
     "load_corpus",
     "split_corpus",
+    "split_starts",
     "toy_entropy_rate",
     "toy_text",
     "toy_unigram_entropy",
@@ -66,6 +74,8 @@ CORPORA: dict[str, str] = {
     "english": "English prose (Python's help topics)",
     "python": "Python source code (standard library)",
 }
+# What a document of each built-in corpus is (Corpus.starts); a user's text is one document.
+DOCUMENTS: dict[str, str] = {"toy": "sentence", "english": "help topic", "python": "source file"}
 
 # ------------------------------------------------------------------------ limits
 MIN_TRAIN_CHARS = 200  # shortest text split_corpus accepts for training
@@ -86,6 +96,9 @@ class Corpus:
     text: str = field(repr=False)  # the text itself (up to MAX_CORPUS_CHARS characters)
     entropy_rate: float | None  # true entropy rate in nats per character (toy only), else None
     description: str  # one or two sentences for the page: where the text comes from
+    # where its documents begin (character offsets, increasing, 0 first): a sentence of the
+    # toy grammar, a help topic, a source file; a user's text is one document
+    starts: tuple[int, ...] = field(default=(0,), repr=False)
 
     @property
     def n_chars(self) -> int:
@@ -423,7 +436,7 @@ def _pydoc_topics() -> dict[str, str] | None:
     return topics if isinstance(topics, dict) and topics else None
 
 
-def _module_docstrings() -> str:
+def _module_docstrings() -> list[str]:
     """Docstrings of :data:`_DOCSTRING_MODULES` and of their public classes and functions,
     in a fixed (sorted) order."""
     parts = []
@@ -438,7 +451,24 @@ def _module_docstrings() -> str:
             if inspect.isclass(obj) or inspect.isfunction(obj):
                 docs.append(inspect.getdoc(obj))
         parts.extend(doc for doc in docs if doc)
-    return "\n\n".join(parts)
+    return parts
+
+
+def _join_documents(documents, separator: str, max_chars: int) -> tuple[str, tuple[int, ...]]:
+    """The non-empty documents joined by ``separator`` and cut to ``max_chars`` characters,
+    and the offsets where they begin (those inside the cut text)."""
+    parts, starts, at = [], [], 0
+    for doc in documents:
+        if not doc:
+            continue
+        if parts:
+            at += len(separator)
+        if at >= max_chars:
+            break
+        parts.append(doc)
+        starts.append(at)
+        at += len(doc)
+    return separator.join(parts)[:max_chars], tuple(starts)
 
 
 def _english(max_chars: int) -> Corpus:
@@ -446,21 +476,21 @@ def _english(max_chars: int) -> Corpus:
     topics = _pydoc_topics()
     if topics is not None:
         cleaned = (_clean_prose(str(topics[key])) for key in sorted(topics))
-        text = "\n\n".join(t for t in cleaned if t)
+        text, starts = _join_documents(cleaned, "\n\n", max_chars)
         source = (
             f"The {len(topics)} help topics of Python {version}'s documentation "
             '(pydoc_data.topics: what help("for") shows), which every Python install ships, '
             "in alphabetical order"
         )
     else:
-        text = _clean_prose(_module_docstrings())
+        cleaned = (_clean_prose(doc) for doc in _module_docstrings())
+        text, starts = _join_documents(cleaned, "\n\n", max_chars)
         source = (
             f"The docstrings of {len(_DOCSTRING_MODULES)} standard-library modules of Python "
             f"{version} (this install has no pydoc_data help topics, the usual source)"
         )
-    text = text[:max_chars]
     description = f"{source}. Cleaned to plain ASCII prose: {len(text):,} characters."
-    return Corpus("english", CORPORA["english"], text, None, description)
+    return Corpus("english", CORPORA["english"], text, None, description, starts)
 
 
 # ============================================================================ python
@@ -485,9 +515,11 @@ _STDLIB_FILES = tuple(
 )
 
 
-def _read_sources(root: Path, relative_paths, max_chars: int) -> tuple[str, list[str]]:
+def _read_sources(
+    root: Path, relative_paths, max_chars: int
+) -> tuple[str, tuple[int, ...], list[str]]:
     """The UTF-8 text of the files that exist, in the order given, up to ``max_chars``
-    characters in all; and the paths actually read."""
+    characters in all; where each file begins in it; and the paths actually read."""
     parts, read, total = [], [], 0
     for rel in relative_paths:
         path = root / rel
@@ -502,13 +534,14 @@ def _read_sources(root: Path, relative_paths, max_chars: int) -> tuple[str, list
         parts.append(source)
         read.append(rel)
         total += len(source)
-    return "".join(parts)[:max_chars], read
+    text, starts = _join_documents(parts, "", max_chars)
+    return text, starts, read
 
 
 def _python(max_chars: int) -> Corpus:
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     root = Path(sysconfig.get_paths()["stdlib"])
-    text, read = _read_sources(root, _STDLIB_FILES, max_chars)
+    text, starts, read = _read_sources(root, _STDLIB_FILES, max_chars)
     if read:
         source = (
             f"The source code of {len(read)} pure-Python modules of Python {version}'s "
@@ -519,13 +552,13 @@ def _python(max_chars: int) -> Corpus:
         # Some minimal installs ship compiled files only; this app's own source is always here.
         package = Path(__file__).resolve().parents[1]
         files = sorted(str(p.relative_to(package)) for p in package.rglob("*.py"))
-        text, read = _read_sources(package, files, max_chars)
+        text, starts, read = _read_sources(package, files, max_chars)
         source = (
             f"The source code of {len(read)} files of this app's fmcore package (this Python "
             "install has no standard-library sources, the usual source)"
         )
     description = f"{source}. {len(text):,} characters, nothing stripped."
-    return Corpus("python", CORPORA["python"], text, None, description)
+    return Corpus("python", CORPORA["python"], text, None, description, starts)
 
 
 # ============================================================================ loading
@@ -539,7 +572,16 @@ def _toy(max_chars: int) -> Corpus:
         f"character, the lowest loss any model can reach; a model that ignores the context "
         f"can reach {unigram:.3f} at best."
     )
-    return Corpus("toy", CORPORA["toy"], text, rate, description)
+    return Corpus("toy", CORPORA["toy"], text, rate, description, _sentence_starts(text))
+
+
+def _sentence_starts(text: str) -> tuple[int, ...]:
+    """Where the sentences of a toy-grammar text begin: at 0 and after every ". " (the
+    grammar starts a sentence after each ".", independently of the one before)."""
+    return (0, *(m.end() for m in _SENTENCE_END.finditer(text) if m.end() < len(text)))
+
+
+_SENTENCE_END = re.compile(r"\. ")
 
 
 _BUILDERS = {"toy": _toy, "english": _english, "python": _python}
@@ -680,3 +722,15 @@ def split_corpus(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
         )
     n_val = max(1, round(len(text) * fraction))
     return text[:-n_val], text[-n_val:]
+
+
+def split_starts(starts, n_train: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Where documents begin in each part of a text cut by :func:`split_corpus` after
+    ``n_train`` characters: (the starts in the training part, the starts in the validation
+    part counted from its own beginning). For :func:`fmcore.lm.train.train_lm`'s
+    ``doc_starts``: a window that starts there reads ⊥ first."""
+    starts = tuple(int(s) for s in starts)
+    return (
+        tuple(s for s in starts if s < n_train),
+        tuple(s - n_train for s in starts if s >= n_train),
+    )

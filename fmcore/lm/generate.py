@@ -21,19 +21,21 @@ why it is about twice as fast as :meth:`fmcore.lm.model.TinyGPT.step`, which com
 same thing module by module). Greedy generation with the cache gives the same tokens as
 re-reading the whole text at every step (a test checks it).
 
-**Longer than the context.** The model reads at most ``context_length`` tokens, ⊥
-included. A prompt longer than ``context_length - 1`` characters is cut to its last
-``context_length - 1`` characters (every event says ``truncated``). When the text being
-generated fills the context, the cache cannot simply slide: positions are *learned*
-embeddings added at the input, so every cached key and value depends on the position it was
-read at. The cache is then dropped and the model re-reads ⊥ followed by the last
-``reread_chars`` characters (by default half the context), in one forward pass, and goes
-on with the cache from there (the event of that token says ``reread``). This is how the
-model was trained (:mod:`fmcore.lm.train`: ⊥ followed by a window cut anywhere in the
-text), and it keeps the cost per token low: the model always conditions on between
-``reread_chars`` and ``context_length - 1`` characters. ``reread_chars = context_length - 1``
-gives the classic sliding window (the most context, one full forward pass per token once
-the context is full).
+**Longer than the context.** ⊥ marks a document's beginning (Section 14.3): the prompt and
+its continuation are read as a document that begins at ⊥, as long as ⊥ and the whole text
+fit in the ``context_length`` tokens the model reads. A prompt longer than
+``context_length - 1`` characters is cut to its last ``context_length`` characters, read
+without ⊥ (every event says ``truncated``). When the text being generated fills the
+context, the cache cannot simply slide: positions are *learned* embeddings added at the
+input, so every cached key and value depends on the position it was read at. The cache is
+then dropped and the model re-reads the last ``reread_chars`` characters (by default half
+the context), without ⊥, in one forward pass, and goes on with the cache from there (the
+event of that token says ``reread``). Both are how the model was trained
+(:mod:`fmcore.lm.train`: ⊥ only before a document's first character, windows cut inside a
+text read from their first character), and re-reading half keeps the cost per token low:
+the model conditions on between ``reread_chars`` and ``context_length`` characters.
+``reread_chars = context_length`` gives the classic sliding window (the most context, one
+full forward pass per token once the context is full).
 
 All randomness comes from the ``torch.Generator`` passed in (rule 4 of DESIGN.md).
 """
@@ -86,7 +88,7 @@ class GenerationStep:
     entropy: float  # H(probs) in nats: 0 for greedy, log V for uniform
     model_probability: float  # softmax(logits)[token]: the model's own (tau = 1, Eq. 14.6)
     model_entropy: float  # H(softmax(logits)) in nats: how unsure the model itself was
-    window: int  # characters the model read before this token (the begin token aside)
+    window: int  # characters the model read before this token (⊥ aside, if it was read)
     reread: bool  # the context was full: the cache was dropped and the window re-read
     truncated: bool  # the prompt was cut to its last context_length - 1 characters
 
@@ -111,10 +113,17 @@ def _tail(ids: list[int], n: int) -> list[int]:
 
 
 def _prompt_ids(model: TinyGPT, tokenizer: CharTokenizer, prompt: str) -> tuple[list[int], bool]:
-    """The prompt's ids without ⊥, cut to the last context_length - 1, and whether it was."""
+    """The prompt's ids without ⊥ and whether it was cut: a prompt that fits after ⊥
+    (context_length - 1 characters) whole, a longer one cut to its last context_length."""
     ids = tokenizer.encode(prompt, add_begin=False)  # checks: a str of at most 100 000 chars
-    keep = model.config.context_length - 1
-    return _tail(ids, keep), len(ids) > keep
+    context = model.config.context_length
+    cut = len(ids) > context - 1
+    return (_tail(ids, context) if cut else ids), cut
+
+
+def _head(truncated: bool) -> list[int]:
+    """⊥ before a text read from its beginning; nothing before a text cut to its end."""
+    return [] if truncated else [BEGIN]
 
 
 @contextlib.contextmanager
@@ -162,13 +171,14 @@ def generate(
     """Continue ``prompt`` by ``n_tokens`` tokens drawn one at a time (Eq. 14.9-14.16).
 
     The model reads ⊥ and the prompt (an empty prompt is valid: ⊥ alone; a prompt longer
-    than ``context_length - 1`` characters is cut to its end, see the module docstring),
+    than ``context_length - 1`` characters is cut to its end and read without ⊥, see the
+    module docstring),
     then each step draws a token from :func:`fmcore.lm.sampling.filtered_probs` of the last
     logits (temperature, then top-k, then top-p) with
     :func:`fmcore.lm.sampling.sample_next`, yields a :class:`GenerationStep`, and reads
     the token with the KV cache (one position). When the context is full the cache is
-    dropped and ⊥ plus the last ``reread_chars`` characters (0..context_length - 1;
-    None: half the context) are read again.
+    dropped and the last ``reread_chars`` characters (1..context_length; None: half the
+    context) are read again, without ⊥.
 
     ``n_tokens`` may be 0..2000. ``generator`` is required; at temperature 0 (greedy) it
     is never drawn from. The arguments are checked on the call (SettingError,
@@ -187,7 +197,7 @@ class _Plan:
 
     model: TinyGPT
     tokenizer: CharTokenizer
-    prompt_ids: list[int]  # without ⊥, already cut to the context
+    prompt_ids: list[int]  # without ⊥, already cut to the context (truncated: no ⊥ read)
     truncated: bool
     n: int
     tau: float
@@ -218,7 +228,7 @@ def _plan(
     if reread_chars is None:
         reread = context // 2
     else:
-        reread = bounded_int("reread_chars", reread_chars, 0, context - 1)
+        reread = bounded_int("reread_chars", reread_chars, 1, context)
     return _Plan(model, tokenizer, ids, truncated, n, tau, g, top_k, top_p, reread)
 
 
@@ -230,9 +240,10 @@ def _generate(plan: _Plan, details: bool) -> Iterator[GenerationStep]:
     top_k, top_p, truncated = plan.top_k, plan.top_p, plan.truncated
     context = model.config.context_length
     history = list(plan.prompt_ids)  # the characters so far (no ⊥), prompt first
+    head = _head(truncated)  # [⊥] while the text is read from its beginning
     # the KV cache, sized for this generation (the last token is never read)
-    decoder = Decoder(model, min(context, 1 + len(history) + max(n - 1, 0)))
-    logits = decoder.read([BEGIN, *history])  # u of the last position, (V,)
+    decoder = Decoder(model, min(context, len(head) + len(history) + max(n - 1, 0)))
+    logits = decoder.read([*head, *history])  # u of the last position, (V,)
     reread = False
     no_probs = torch.empty(0, dtype=torch.float64)  # for the events without details
     for i in range(n):
@@ -255,7 +266,7 @@ def _generate(plan: _Plan, details: bool) -> Iterator[GenerationStep]:
             entropy=h,
             model_probability=p_model,
             model_entropy=h_model,
-            window=decoder.length - 1,
+            window=decoder.length - len(head),
             reread=reread,
             truncated=truncated,
         )
@@ -265,9 +276,10 @@ def _generate(plan: _Plan, details: bool) -> Iterator[GenerationStep]:
         if decoder.length < context:  # room left: one new position with the cache
             logits = decoder.read([token])
             reread = False
-        else:  # full: learned positions cannot shift, so read the end of the text again
-            decoder.reset()
-            logits = decoder.read([BEGIN, *_tail(history, plan.reread_chars)])
+        else:  # full: learned positions cannot shift, so read the end of the text again,
+            decoder.reset()  # cut inside the text: no ⊥ (nothing begins there)
+            head = []
+            logits = decoder.read(_tail(history, plan.reread_chars))
             reread = True
 
 
@@ -297,12 +309,13 @@ def next_distribution(
 ) -> tuple[torch.Tensor, bool]:
     """The logits u_{T+1} = f_theta(⊥, x_1, ..., x_T) of the character after ``prompt``
     (Eq. 14.7), from one forward pass: a float32 tensor (V,), and whether the prompt had to
-    be cut to its last ``context_length - 1`` characters. An empty prompt gives f_theta(⊥),
-    the distribution of a text's first character. Softmax with a temperature
+    be cut (to its last ``context_length`` characters, read without ⊥: see the module
+    docstring). An empty prompt gives f_theta(⊥), the distribution of a document's first
+    character. Softmax with a temperature
     (:func:`fmcore.lm.sampling.next_token_probs`) turns it into Eq. 14.13's distribution."""
     model, tokenizer = _check_pair(model, tokenizer)
     ids, truncated = _prompt_ids(model, tokenizer, prompt)
-    return _read(model, [BEGIN, *ids]), truncated
+    return _read(model, [*_head(truncated), *ids]), truncated
 
 
 def sample_many(

@@ -5,17 +5,28 @@ log-likelihood of the training text, the cross-entropy of Eq. 14.8:
 
     loss(theta) = (1/T) sum_{t=1..T} -log softmax(f_theta(x_0, ..., x_{t-1}))_{x_t}
 
-**Training examples.** As in footnote 5 of the notes, the training text is one long
-sequence and an example is a random stretch of it. Each row of a batch is a window of
-``context`` consecutive characters w_1..w_T (T = ``context``) cut at a uniformly random
-place of the text, read after the begin token: the model is fed
-``[x_0 = ⊥, w_1, ..., w_{T-1}]`` (``context`` tokens, the model's context length) and its
-outputs u_1..u_T are scored against the targets ``w_1, ..., w_T``. The loss of a step is
-Eq. 14.8 averaged over the T positions and the B rows. So position 0 always holds ⊥, exactly
-as when :func:`fmcore.lm.scoring.score_text` scores a text and when
-:func:`fmcore.lm.generate.generate` starts a text: the model is used the way it was
-trained. (u_1 = f_theta(⊥) then learns the frequency of the characters a window starts
-with: the plain character frequencies of the text, since windows start anywhere.)
+**Training examples.** The notes take an example to be a document x_1..x_T read after
+x_0 = ⊥, the token that marks a document's beginning (Eq. 14.5-14.8); footnote 5 adds that
+in practice the text is one long sequence cut into windows anywhere. Both are used here, and
+⊥ keeps the meaning the notes give it. Each row of a batch is a window of T = ``context``
+target characters w_1..w_T, of one of two kinds:
+
+* **a document's opening**: the window starts where a document starts (a sentence of the
+  toy grammar, a help topic, a source file, a pasted text: ``doc_starts``), and the model
+  reads ``[⊥, w_1, ..., w_{T-1}]``, exactly as the notes read a document;
+* **a window cut anywhere** (footnote 5): the model reads ``[w_0, w_1, ..., w_{T-1}]``, where
+  w_0 is the character before the window. No ⊥: nothing begins there.
+
+So ⊥ is only ever followed by a document's first character, and f_theta(⊥) learns how
+documents begin. A row is an opening with probability ``min(1/2, D T / N)`` for D documents
+in N characters (:func:`begin_share`): each document is read from its ⊥ about once for every
+N / T windows, that is once per pass over the text, as if every example were a whole
+document, but never more than half the rows (toy sentences are shorter than a window, and a
+text of one document would otherwise be read mostly at its opening). The loss of a step is
+Eq. 14.8 averaged over the T positions and the B rows. :func:`fmcore.lm.scoring.score_text`
+and :func:`fmcore.lm.generate.generate` read a text after ⊥, as a document's beginning, the
+way the openings were trained; generation reads the end of a text too long for the context
+without ⊥, the way the windows cut anywhere were.
 
 **Optimisation.** AdamW (decoupled weight decay on the weight matrices and embeddings, none
 on biases and LayerNorm parameters), a linear warm-up then a cosine decay of the learning
@@ -35,7 +46,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -61,6 +72,8 @@ __all__ = [
     "SampleEvent",
     "StartEvent",
     "StepEvent",
+    "begin_share",
+    "draw_windows",
     "evaluate_loss",
     "train_lm",
     "training_rows",
@@ -73,6 +86,7 @@ MAX_BATCH = 512  # rows (windows) per step
 MAX_EVAL_BATCHES = 100  # batches of fixed windows per split for each evaluation
 MAX_SAMPLE_CHARS = 2000  # characters of each sample
 MAX_SEED = 2**31 - 1
+MAX_BEGIN_SHARE = 0.5  # at most this share of the rows open a document (read after ⊥)
 # What one training step may hold in activations for the backward pass (an estimate, see
 # LMConfig.activation_bytes): a classroom server runs several trainings at once.
 MAX_ACTIVATION_BYTES = 2**30  # 1 GiB
@@ -229,22 +243,25 @@ class StepEvent:
 class EvalEvent:
     """Mean loss (Eq. 14.8, nats per character) on fixed windows of each text.
 
-    The windows are drawn once at the start of the run, so every evaluation scores the
-    same characters; the training loss is measured on windows of the training text the
-    same way (not the running step loss), so the two numbers compare like with like. A
-    validation text shorter than the context is scored in windows of its own length (and
-    the training text then too): fewer characters of context, so a higher loss.
+    The windows are drawn once at the start of the run, by the rule of the training rows
+    (document openings after ⊥, other windows cut anywhere: :func:`draw_windows`), so every
+    evaluation scores the same characters; the training loss is measured on windows of the
+    training text the same way (not the running step loss), so the two numbers compare
+    like with like. A validation text not longer than the context is scored in windows of
+    its length minus one (and the training text then too): fewer characters of context, so
+    a higher loss.
     """
 
     step: int  # optimisation steps done when evaluated (0: before training)
     train_loss: float
     val_loss: float
-    window: int  # characters per window: the context, or the validation text's length if shorter
+    window: int  # targets per window: the context, or the validation text's length - 1 if shorter
 
 
 @dataclass(frozen=True)
 class SampleEvent:
-    """A text generated from the begin token alone (Eq. 14.13) by the model of this step.
+    """A text generated from the begin token alone (Eq. 14.13) by the model of this step:
+    how the model thinks a document begins.
 
     Every sample of a run draws from the same random numbers, so the samples differ only
     because the model has changed.
@@ -319,17 +336,53 @@ def _encode_text(
     return ids.to(torch.int16)  # (N,): V <= 1003 fits; a 5 MB corpus takes 10 MB
 
 
-def training_rows(ids: torch.Tensor, starts: torch.Tensor, context: int):
-    """Inputs and targets of the windows starting at ``starts`` (B,) in ``ids`` (N,).
+def training_rows(
+    ids: torch.Tensor, starts: torch.Tensor, context: int, begins: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs and targets of the windows whose targets start at ``starts`` (B,) in ``ids`` (N,).
 
-    Window b is w = ids[s_b : s_b + context]; its input row is ``[⊥, w_1, ..., w_{T-1}]``
-    and its target row ``[w_1, ..., w_T]`` (T = context), both (B, T) long: output s of
-    the model (u_{s+1}) is scored against target s (x_{s+1}).
+    Window b predicts w = ids[s_b : s_b + context] (T = context). Where ``begins[b]`` is
+    true the window opens a document and reads ``[⊥, w_1, ..., w_{T-1}]``; elsewhere it is
+    cut inside the text and reads ``[ids[s_b - 1], w_1, ..., w_{T-1}]``, the character before
+    it in place of ⊥ (so s_b >= 1 there). Both (B, T) long: output s of the model (u_{s+1})
+    is scored against target s (x_{s+1}).
     """
     offsets = torch.arange(context)  # (T,)
     targets = ids[starts[:, None] + offsets].long()  # (B, T)
-    inputs = torch.cat([torch.full_like(targets[:, :1], BEGIN), targets[:, :-1]], dim=1)
+    before = ids[(starts - 1).clamp(min=0)].long()  # (B,): the character before each window
+    first = torch.where(begins, torch.full_like(before, BEGIN), before)  # (B,)
+    inputs = torch.cat([first[:, None], targets[:, :-1]], dim=1)
     return inputs, targets  # (B, T), (B, T)
+
+
+def begin_share(n_documents: int, n_chars: int, context: int) -> float:
+    """The probability that a row opens a document: min(1/2, D T / N) for D documents
+    beginning in N characters, windows of T. N / T windows cover the text once; D of them
+    then open a document, so each document is read from ⊥ about once per pass."""
+    if n_documents <= 0 or n_chars <= 0:
+        return 0.0
+    return min(MAX_BEGIN_SHARE, n_documents * context / n_chars)
+
+
+def draw_windows(
+    n_chars: int, doc_starts: torch.Tensor, window: int, n: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` windows of ``window`` targets in a text of ``n_chars`` characters: their starts
+    (n,) and whether each opens a document (n,) bool (see the module docstring).
+
+    Each row is an opening with probability :func:`begin_share` (of the documents that
+    have ``window`` characters before the text ends), then starts at one of them drawn
+    uniformly; otherwise it starts uniformly in 1..n_chars - window (a character before
+    it, ``window`` after). The generator is drawn from the same number of times whatever
+    the outcome (three tensors, two without documents)."""
+    docs = doc_starts[doc_starts + window <= n_chars]  # (D,): openings that fit
+    share = begin_share(docs.shape[0], n_chars, window)
+    cut = torch.randint(1, n_chars - window + 1, (n,), generator=generator)  # (n,)
+    if share == 0.0:
+        return cut, torch.zeros(n, dtype=torch.bool)
+    begins = torch.rand(n, generator=generator) < share  # (n,)
+    opening = docs[torch.randint(0, docs.shape[0], (n,), generator=generator)]  # (n,)
+    return torch.where(begins, opening, cut), begins
 
 
 def _loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -342,19 +395,22 @@ def evaluate_loss(
     model: TinyGPT,
     ids: torch.Tensor,
     starts: torch.Tensor,
+    begins: torch.Tensor,
     batch_size: int,
     window: int | None = None,
 ) -> float:
-    """Mean loss (Eq. 14.8) of the windows of ``window`` characters (None: the model's
-    context) starting at ``starts`` in ``ids``: float32, eval mode (no dropout),
-    ``batch_size`` rows at a time; the model's mode is put back."""
+    """Mean loss (Eq. 14.8) of the windows of ``window`` targets (None: the model's
+    context) starting at ``starts`` in ``ids``, read after ⊥ where ``begins`` (see
+    :func:`training_rows`): float32, eval mode (no dropout), ``batch_size`` rows at a time;
+    the model's mode is put back."""
     context = model.config.context_length if window is None else window
     was_training = model.training
     model.eval()
     try:
         total = 0.0
         for i in range(0, starts.shape[0], batch_size):
-            x, y = training_rows(ids, starts[i : i + batch_size], context)
+            rows = slice(i, i + batch_size)
+            x, y = training_rows(ids, starts[rows], context, begins[rows])
             total += float(_loss(model(x), y)) * x.shape[0]
     finally:
         model.train(was_training)
@@ -392,19 +448,22 @@ def train_lm(
     val_text: str,
     generator: torch.Generator | None = None,
     model: TinyGPT | None = None,
+    *,
+    doc_starts: tuple[Sequence[int], Sequence[int]] = ((0,), ()),
 ) -> Iterator[Event]:
     """Train a character language model on ``train_text`` (Eq. 14.8), one event at a time.
 
-    Each step draws B window starts uniformly from the training text, builds the rows of
-    :func:`training_rows` (⊥ then ``context - 1`` characters in, ``context`` targets out),
+    Each step draws B windows of the training text with :func:`draw_windows` (document
+    openings read after ⊥, other windows cut anywhere, see the module docstring), builds
+    the rows of :func:`training_rows` (``context`` characters in, ``context`` targets out),
     and takes one AdamW step on the mean cross-entropy.
 
     Args:
         config: the settings (:class:`LMConfig`).
         tokenizer: characters <-> ids; the model's vocabulary is ``tokenizer.vocab_size``.
         train_text, val_text: the texts (at most 5 000 000 characters each; the training
-            text at least ``context``, the validation text at least 1: one shorter than the
-            context is evaluated in windows of its length, see :class:`EvalEvent`);
+            text at least ``context + 1``, the validation text at least 2: one not longer
+            than the context is evaluated in shorter windows, see :class:`EvalEvent`);
             characters outside the alphabet are read as UNKNOWN.
         generator: all randomness of the run comes from it, in this order: the initial
             weights (when ``model`` is None), one seed for the evaluation windows and one
@@ -413,6 +472,10 @@ def train_lm(
             and settings give the same losses step by step (same machine and threads).
         model: a TinyGPT to continue training (built for ``config.model_config(V)``; the
             optimiser starts afresh); None creates one with :func:`make_gpt`.
+        doc_starts: where documents begin in the training and in the validation text
+            (character offsets, :func:`fmcore.lm.corpora.split_starts`): only windows
+            starting there read ⊥. The default: the training text is one document, and
+            the validation text continues it (a pasted text cut in two).
 
     Returns an iterator of events; the inputs are checked on the call (SettingError or
     InvalidTextError), before any event. It yields StartEvent; EvalEvent and SampleEvent
@@ -436,10 +499,17 @@ def train_lm(
             "the batch size, the context or the width."
         )
     T = config.context
-    why = f"one training window needs {T} (the context). Give a longer text or a smaller context"
-    train_ids = _encode_text(tokenizer, train_text, "training text", T, why)
-    why = "at least one character is needed to validate on"  # shorter than T is fine
-    val_ids = _encode_text(tokenizer, val_text, "validation text", 1, why)
+    why = (
+        f"one training window needs {T + 1} (the context and the character before it). "
+        "Give a longer text or a smaller context"
+    )
+    train_ids = _encode_text(tokenizer, train_text, "training text", T + 1, why)
+    why = "at least 2 characters are needed to validate on"  # shorter than T is fine
+    val_ids = _encode_text(tokenizer, val_text, "validation text", 2, why)
+    starts = {
+        split: _check_starts(doc_starts, i, split, ids.shape[0])
+        for i, (split, ids) in enumerate((("training", train_ids), ("validation", val_ids)))
+    }
     if generator is None:
         g = torch.Generator().manual_seed(config.seed)
     elif isinstance(generator, torch.Generator):
@@ -448,7 +518,31 @@ def train_lm(
         raise SettingError(f"generator must be a torch.Generator, got {generator!r}.")
     expected = config.model_config(V)
     model = make_gpt(expected, g) if model is None else _check_model(model, expected)
-    return _train_loop(config, tokenizer, model, train_ids, val_ids, g)
+    return _train_loop(config, tokenizer, model, train_ids, val_ids, starts, g)
+
+
+def _check_starts(doc_starts: object, i: int, split: str, n_chars: int) -> torch.Tensor:
+    """Part ``i`` of ``doc_starts`` as an increasing long tensor of offsets in 0..n_chars - 1,
+    or a SettingError that says what is wrong."""
+    ok = isinstance(doc_starts, tuple | list) and len(doc_starts) == 2
+    part = doc_starts[i] if ok else None
+    if not isinstance(part, Sequence | torch.Tensor) or isinstance(part, str):
+        raise SettingError(
+            "doc_starts must be a pair (training starts, validation starts) of sequences of "
+            f"character offsets, got {doc_starts!r:.80}."
+        )
+    starts = torch.as_tensor(list(part) if not isinstance(part, torch.Tensor) else part)
+    if starts.numel() == 0:
+        return torch.zeros(0, dtype=torch.long)
+    bad = starts.dtype.is_floating_point or starts.dtype == torch.bool or starts.ndim != 1
+    if bad or int(starts.min()) < 0 or int(starts.max()) >= n_chars:
+        raise SettingError(
+            f"The {split} document starts must be whole character offsets from 0 to "
+            f"{n_chars - 1} (the {split} text has {n_chars:,} characters)."
+        )
+    if starts.numel() > 1 and not bool((starts[1:] > starts[:-1]).all()):
+        raise SettingError(f"The {split} document starts must increase, each given once.")
+    return starts.long()
 
 
 def _train_loop(
@@ -457,20 +551,22 @@ def _train_loop(
     model: TinyGPT,
     train_ids: torch.Tensor,
     val_ids: torch.Tensor,
+    doc_starts: dict[str, torch.Tensor],
     g: torch.Generator,
 ) -> Iterator[Event]:
     B, T = config.batch_size, config.context
     eval_seed, sample_seed = torch.randint(0, MAX_SEED, (2,), generator=g).tolist()
     eval_g = torch.Generator().manual_seed(eval_seed)
     n_eval = config.eval_batches * B
-    # Fixed evaluation windows, drawn once. A validation text shorter than the context is
-    # scored in windows of its own length, and then so is the training text (like with like).
-    window = min(T, val_ids.shape[0])
-    eval_starts = {
-        split: torch.randint(0, ids.shape[0] - window + 1, (n_eval,), generator=eval_g)
-        for split, ids in (("train", train_ids), ("val", val_ids))
+    # Fixed evaluation windows, drawn once by the training's rule. A validation text not
+    # longer than the context is scored in windows of one character fewer (a window cut
+    # inside it reads the character before it), and then so is the training text.
+    window = min(T, val_ids.shape[0] - 1)
+    eval_windows = {
+        split: draw_windows(ids.shape[0], doc_starts[name], window, n_eval, eval_g)
+        for split, name, ids in (("train", "training", train_ids), ("val", "validation", val_ids))
     }
-    n_windows = train_ids.shape[0] - T + 1
+    train_starts = doc_starts["training"]
     optimizer = _optimizer(config, model)
     parameters = list(model.parameters())  # in the model's order: the clipped norm's sum
     start = time.perf_counter()
@@ -481,8 +577,8 @@ def _train_loop(
     def evaluate(step: int) -> EvalEvent:
         return EvalEvent(
             step=step,
-            train_loss=evaluate_loss(model, train_ids, eval_starts["train"], B, window),
-            val_loss=evaluate_loss(model, val_ids, eval_starts["val"], B, window),
+            train_loss=evaluate_loss(model, train_ids, *eval_windows["train"], B, window),
+            val_loss=evaluate_loss(model, val_ids, *eval_windows["val"], B, window),
             window=window,
         )
 
@@ -507,8 +603,8 @@ def _train_loop(
         for step in range(1, config.steps + 1):
             t0 = time.perf_counter()
             model.train()
-            starts = torch.randint(0, n_windows, (B,), generator=g)  # (B,)
-            x, y = training_rows(train_ids, starts, T)  # (B, T) each
+            starts, begins = draw_windows(train_ids.shape[0], train_starts, T, B, g)  # (B,) each
+            x, y = training_rows(train_ids, starts, T, begins)  # (B, T) each
             with _autocast(config):
                 logits = model(x, generator=g)  # (B, T, V); g feeds dropout, if any
             loss = _loss(logits, y)

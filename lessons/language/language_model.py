@@ -7,7 +7,14 @@ import streamlit as st
 from fmcore import plots
 from fmcore.errors import FMError
 from fmcore.lm import train
-from fmcore.lm.corpora import CORPORA, load_corpus, split_corpus, user_corpus
+from fmcore.lm.corpora import (
+    CORPORA,
+    DOCUMENTS,
+    load_corpus,
+    split_corpus,
+    split_starts,
+    user_corpus,
+)
 from fmcore.lm.explain import position_notes, text_grid
 from fmcore.lm.scoring import max_text_chars, score_text
 from fmcore.lm.tokenizer import CharTokenizer, visible
@@ -33,7 +40,8 @@ def draw(run: runner.Run, final: bool = False) -> None:
         title="Cross-entropy (Eq. 14.8) while training", large=large), f"lm_loss_{tag}")
     samples = run.of_type(train.SampleEvent)
     if samples:
-        st.caption(f"Sampled at step {samples[-1].step} (τ = 0.8), from ⊥ alone:")
+        st.caption(f"Sampled at step {samples[-1].step} (τ = 0.8), from ⊥ alone: how the "
+                   "model thinks a document begins.")
         st.code(samples[-1].text, language=None, wrap_lines=True)
 
 
@@ -44,7 +52,9 @@ ss = st.session_state
 st.title("What a language model computes")
 st.markdown("**How probable is a text?** By the chain rule, it is the product of the "
             "probabilities of each character given the ones before it: the model gives one "
-            "distribution per position, read after the begin token ⊥.")
+            "distribution per position, read after the begin token ⊥. ⊥ marks the beginning "
+            "of a document, so the text below is scored as a whole document, from its first "
+            "character.")
 st.info("Try this: type a sentence the toy grammar could say (\"anna sees my fox.\"), then "
         "one it never would (\"fox my sees anna.\"): compare the colours and the total. Then train "
         "a model on the toy grammar below and watch the validation loss (the thick line with "
@@ -113,17 +123,22 @@ try:
     corpus = (user_corpus(ss.lm_user_text) if ss.lm_corpus == YOURS
               else load_corpus(ss.lm_corpus))
     train_text, val_text = split_corpus(corpus.text)
+    doc_starts = split_starts(corpus.starts, len(train_text))  # where ⊥ goes in each part
     tokenizer_new = CharTokenizer.from_corpus(train_text)
     config = train.LMConfig.classroom(steps=ss.lm_steps, seed=state.seed())
 except FMError as error:
     st.error(str(error))
     st.stop()
 floor = corpus.entropy_rate
+document = DOCUMENTS.get(corpus.name, "document (your text is one)")
 st.caption(f"{corpus.description} {len(train_text):,} characters to train on, the last "
-           f"{len(val_text):,} held out; {tokenizer_new.vocab_size} tokens.")
+           f"{len(val_text):,} held out; {tokenizer_new.vocab_size} tokens. A training window "
+           f"that starts where a {document} starts reads ⊥ first "
+           f"({len(doc_starts[0]):,} in the training part); the others are cut anywhere and "
+           "read no ⊥.")
 if st.button("Train", key="btn_lm_train", type="primary", icon=":material/play_arrow:"):
     run = runner.train(RUN, lambda: train.train_lm(config, tokenizer_new, train_text, val_text,
-                                                   state.generator()),
+                                                   state.generator(), doc_starts=doc_starts),
                        total_steps=config.steps, draw=draw, label="Training",
                        result=lambda e: e.model if isinstance(e, train.StartEvent) else None)
     if run.result is not None and run.step > 0:

@@ -77,8 +77,8 @@ c1, c2, c3 = columns(3, large)
 c1.selectbox("Model", list(found), key="tp_model")
 model, tokenizer, about = found[ss.tp_model]
 c1.caption(about)
-c2.text_input("Prompt x₁…x_t (empty: the begin token ⊥ alone)", key="tp_prompt",
-              max_chars=2000)
+c2.text_input("Prompt x₁…x_t after ⊥ (empty: ⊥ alone)", key="tp_prompt", max_chars=2000,
+              help="⊥ marks the beginning of a document: the prompt is read as the start of one.")
 ss.tp_top_k = min(ss.tp_top_k, tokenizer.vocab_size)  # a link may ask for more than V
 c3.number_input("top-k (0 = off)", 0, tokenizer.vocab_size, key="tp_top_k")
 c3.slider("top-p (1 = off)", 0.05, 1.0, step=0.05, key="tp_top_p")

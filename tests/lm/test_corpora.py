@@ -24,6 +24,7 @@ from fmcore.lm.corpora import (
     ToyGrammar,
     load_corpus,
     split_corpus,
+    split_starts,
     toy_entropy_rate,
     toy_text,
     toy_unigram_entropy,
@@ -284,6 +285,63 @@ def test_python_falls_back_to_this_package_without_stdlib_sources(monkeypatch, t
     corpus = corpora._python(30_000)
     assert len(corpus.text) == 30_000
     assert "fmcore" in corpus.description
+
+
+# ------------------------------------------------------------------------------ documents
+
+
+@pytest.mark.parametrize("name", list(CORPORA))
+def test_each_corpus_knows_where_its_documents_begin(name):
+    corpus = load_corpus(name)
+    starts = corpus.starts
+    assert starts[0] == 0 and list(starts) == sorted(set(starts))
+    assert starts[-1] < corpus.n_chars and len(starts) > 10
+    assert str(starts[1]) not in repr(corpus)
+    short = load_corpus(name, 20_000)  # a cut corpus keeps the starts inside it
+    assert short.starts == tuple(s for s in starts if s < 20_000)
+
+
+def test_toy_documents_are_its_sentences():
+    corpus = load_corpus("toy", 20_000)
+    text, starts = corpus.text, corpus.starts
+    assert all(text[s - 2 : s] == ". " and text[s].isalpha() for s in starts[1:])
+    # every sentence: the text splits at ". " exactly where the starts are
+    assert len(starts) == text.count(". ") + 1 - text.endswith(". ")
+    assert Counter(text[s] for s in starts).most_common(1)[0][0] == "t"  # "the", "tom"...
+
+
+def test_english_documents_are_the_help_topics():
+    from pydoc_data.topics import topics
+
+    corpus = load_corpus("english")
+    cleaned = [t for t in (corpora._clean_prose(str(topics[k])) for k in sorted(topics)) if t]
+    assert len(corpus.starts) == len(cleaned)
+    for s, topic in zip(corpus.starts, cleaned, strict=True):
+        assert corpus.text[s : s + len(topic)] == topic  # a topic begins at each start
+
+
+def test_python_documents_are_the_source_files():
+    corpus = load_corpus("python")
+    root = Path(sysconfig.get_paths()["stdlib"])
+    sources = [(root / rel).read_text(encoding="utf-8") for rel in corpora._STDLIB_FILES]
+    sources = [src for src in sources if src]
+    for s, source in zip(corpus.starts, sources, strict=False):
+        assert corpus.text[s : s + len(source)] == source[: corpus.n_chars - s]
+    assert corpus.text.startswith(sources[0]) and len(corpus.starts) <= len(sources)
+
+
+def test_a_users_text_is_one_document():
+    assert user_corpus("Hello there.\n\nGeneral Kenobi.").starts == (0,)
+
+
+def test_split_starts_counts_each_part_from_its_own_beginning():
+    assert split_starts((0, 40, 90, 95), 90) == ((0, 40), (0, 5))
+    assert split_starts((0,), 90) == ((0,), ())
+    corpus = load_corpus("toy", 10_000)
+    train, val = split_corpus(corpus.text)
+    train_starts, val_starts = split_starts(corpus.starts, len(train))
+    assert all(val[s - 2 : s] == ". " for s in val_starts if s >= 2)
+    assert len(train_starts) + len(val_starts) == len(corpus.starts)
 
 
 # ------------------------------------------------------------------------------ user text

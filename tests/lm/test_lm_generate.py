@@ -50,13 +50,16 @@ def model() -> TinyGPT:
 
 
 @torch.no_grad()
-def reference_greedy(model: TinyGPT, prompt: str, n: int, window: int) -> list[int]:
-    """Greedy decoding by the book: at every step read ⊥ and the last ``window`` characters
-    from scratch with one full forward pass and take the argmax of the last position."""
+def reference_greedy(model: TinyGPT, prompt: str, n: int) -> list[int]:
+    """Greedy decoding by the book with a sliding window: at every step read from scratch,
+    with one full forward pass, ⊥ and the whole text while they fit in the context (a
+    document read from its beginning), else the text's last ``context`` characters without
+    ⊥ (a window cut inside it), and take the argmax of the last position."""
     history = TOKENIZER.encode(prompt, add_begin=False)
     out = []
     for _ in range(n):
-        ids = torch.tensor([[BEGIN, *history[max(0, len(history) - window) :]]])
+        fits = len(history) <= CONTEXT - 1
+        ids = torch.tensor([[BEGIN, *history] if fits else history[-CONTEXT:]])
         token = int(torch.argmax(model(ids)[0, -1]))
         out.append(token)
         history.append(token)
@@ -70,20 +73,23 @@ def reference_greedy(model: TinyGPT, prompt: str, n: int, window: int) -> list[i
 
 @pytest.mark.parametrize("prompt", ["", "ab", "abcdefg", "abcdefgha", "hgfedcbaabcdefgh"])
 def test_greedy_with_the_cache_equals_greedy_by_full_reforward(model, prompt):
-    """Within the context, and past it with the sliding window (reread_chars = context - 1:
-    the model always reads the last context - 1 characters)."""
+    """Within the context, and past it with the sliding window (reread_chars = context:
+    the model always reads the last ``context`` characters)."""
     n = 3 * CONTEXT
-    got = [s.token for s in generate(model, TOKENIZER, prompt, n, 0.0, _gen(), reread_chars=9)]
-    assert got == reference_greedy(model, prompt, n, window=CONTEXT - 1)
+    steps = list(generate(model, TOKENIZER, prompt, n, 0.0, _gen(), reread_chars=CONTEXT))
+    assert [s.token for s in steps] == reference_greedy(model, prompt, n)
 
 
 def test_each_event_has_the_logits_of_a_full_forward_of_its_window(model):
     """With the default re-reading (half the context) too: event i's logits are those of
-    one forward pass over ⊥ and the last ``window`` characters of the text so far."""
+    one forward pass over ⊥ and the whole text so far until the first re-read, then over
+    the last ``window`` characters without ⊥."""
     history = TOKENIZER.encode("bad", add_begin=False)
     steps = list(generate(model, TOKENIZER, "bad", 25, 1.0, _gen(3)))
+    first_reread = next(s.index for s in steps if s.reread)
     for step in steps:
-        ids = torch.tensor([[BEGIN, *history[max(0, len(history) - step.window) :]]])
+        window = history[len(history) - step.window :]
+        ids = torch.tensor([[BEGIN, *window] if step.index < first_reread else window])
         with torch.no_grad():
             want = model(ids)[0, -1]
         torch.testing.assert_close(step.logits, want, rtol=1e-5, atol=1e-5)
@@ -94,10 +100,11 @@ def test_running_past_the_context_rereads_half_the_window(model):
     steps = list(generate(model, TOKENIZER, "", 30, 1.0, _gen()))
     windows = [s.window for s in steps]
     # ⊥ alone, then one more character per token until the context (10) is full: 9
-    # characters; then ⊥ + the last 5 characters are re-read, and so on.
-    assert windows[:14] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 5, 6, 7, 8]
-    assert max(windows) == CONTEXT - 1
-    assert [s.index for s in steps if s.reread] == [10, 15, 20, 25]
+    # characters; then the last 5 characters are re-read without ⊥ (nothing begins
+    # there), and the text grows to 10 characters before the next re-read.
+    assert windows[:17] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 5, 6, 7, 8, 9, 10, 5]
+    assert max(windows) == CONTEXT
+    assert [s.index for s in steps if s.reread] == [10, 16, 22, 28]
     assert not any(s.truncated for s in steps)
 
 
@@ -174,16 +181,19 @@ def test_the_empty_prompt_starts_from_the_begin_token_alone(model):
 
 
 def test_a_long_prompt_is_cut_to_its_end_and_says_so(model):
-    prompt = "hgfedcbaabcdefgh"  # 16 characters; the model reads 9 after ⊥
+    prompt = "hgfedcbaabcdefgh"  # 16 characters; 9 fit after ⊥: the model reads the last
+    # 10 without ⊥, a window cut inside a text, not a text that begins there
     steps = list(generate(model, TOKENIZER, prompt, 4, 0.0, _gen()))
-    assert all(s.truncated for s in steps) and steps[0].window == CONTEXT - 1
+    assert all(s.truncated for s in steps) and steps[0].window == CONTEXT
     assert steps[1].reread  # the context was already full
-    cut = list(generate(model, TOKENIZER, prompt[-9:], 4, 0.0, _gen()))
-    assert [s.token for s in steps] == [s.token for s in cut]
-    assert not any(s.truncated for s in cut)
+    with torch.no_grad():
+        want = model(torch.tensor([TOKENIZER.encode(prompt[-10:], add_begin=False)]))[0, -1]
+    torch.testing.assert_close(steps[0].logits, want)
     logits, truncated = next_distribution(model, TOKENIZER, prompt)
     assert truncated
-    torch.testing.assert_close(logits, next_distribution(model, TOKENIZER, prompt[-9:])[0])
+    torch.testing.assert_close(logits, want)
+    whole = list(generate(model, TOKENIZER, prompt[-9:], 4, 0.0, _gen()))  # fits after ⊥
+    assert not any(s.truncated for s in whole) and whole[0].window == 9
 
 
 @pytest.mark.parametrize("prompt", ["cafe", "cabbage", "deadbeef"])
@@ -254,7 +264,8 @@ def test_sample_many_respects_the_filters_and_greedy():
         ({"generator": None}, SettingError, "torch.Generator"),
         ({"prompt": 42}, InvalidTextError, "string"),
         ({"prompt": "a" * 100_001}, InvalidTextError, "at most"),
-        ({"reread_chars": CONTEXT}, SettingError, "reread_chars"),
+        ({"reread_chars": CONTEXT + 1}, SettingError, "reread_chars"),
+        ({"reread_chars": 0}, SettingError, "reread_chars"),
         ({"tokenizer": CharTokenizer("abc")}, SettingError, "tokenizer the model was trained"),
         ({"model": torch.nn.Linear(2, 2)}, SettingError, "TinyGPT"),
     ],

@@ -21,6 +21,8 @@ from fmcore.lm.train import (
     SampleEvent,
     StartEvent,
     StepEvent,
+    begin_share,
+    draw_windows,
     evaluate_loss,
     train_lm,
     training_rows,
@@ -52,24 +54,50 @@ def _same_weights(a: dict, b: dict) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_training_rows_read_the_begin_token_then_the_window():
+def test_training_rows_read_the_begin_token_only_where_a_document_opens():
     ids = torch.arange(10, 30, dtype=torch.int16)
-    x, y = training_rows(ids, torch.tensor([0, 7, 14]), 6)
+    begins = torch.tensor([True, False, True])
+    x, y = training_rows(ids, torch.tensor([0, 7, 14]), 6, begins)
     assert x.dtype == y.dtype == torch.long and x.shape == y.shape == (3, 6)
     assert y.tolist() == [list(range(10 + s, 16 + s)) for s in (0, 7, 14)]
-    assert x[:, 0].tolist() == [BEGIN] * 3
+    # an opening reads ⊥ (x_0 of the notes); a window cut anywhere the character before it
+    assert x[:, 0].tolist() == [BEGIN, 10 + 6, BEGIN]
     assert torch.equal(x[:, 1:], y[:, :-1])  # input s + 1 is target s: u_{s+1} predicts x_{s+1}
 
 
-def reference_loss(model, ids: list[int], starts: list[int], context: int) -> float:
+def test_begin_share_reads_each_document_from_its_start_once_per_pass():
+    assert begin_share(10, 6400, 64) == pytest.approx(0.1)  # 100 windows a pass, 10 openings
+    assert begin_share(1000, 6400, 64) == 0.5  # short documents: at most half the rows
+    assert begin_share(0, 6400, 64) == 0.0
+
+
+def test_drawn_windows_open_documents_at_the_share_and_fit_the_text():
+    doc_starts = torch.tensor([0, 30, 55, 95])  # the last one has too few characters left
+    starts, begins = draw_windows(100, doc_starts, 10, 20_000, _gen())
+    assert starts.shape == begins.shape == (20_000,) and begins.dtype == torch.bool
+    share = begin_share(3, 100, 10)  # 95 + 10 > 100: three openings fit
+    assert abs(begins.float().mean().item() - share) < 0.02
+    assert set(starts[begins].tolist()) == {0, 30, 55}
+    cut = starts[~begins]
+    assert cut.min() == 1 and cut.max() == 90  # a character before, 10 targets after
+    assert len(set(cut.tolist())) == 90  # uniform over every place
+    again = draw_windows(100, doc_starts, 10, 20_000, _gen())
+    assert torch.equal(again[0], starts) and torch.equal(again[1], begins)
+    none = draw_windows(100, torch.zeros(0, dtype=torch.long), 10, 50, _gen())
+    assert not none[1].any()
+
+
+def reference_loss(model, ids: list[int], starts, begins, context: int) -> float:
     """Eq. 14.8 written out: for each window, (1/T) sum_t -log softmax(u_t)_{x_t} with
-    u_t = f(⊥, x_1..x_{t-1}), one prefix at a time, then the mean over the windows."""
+    u_t = f(x_0, x_1..x_{t-1}), one prefix at a time, where x_0 is ⊥ for a document's
+    opening and the character before the window otherwise; then the mean over the windows."""
     losses = []
-    for s in starts:
+    for s, begin in zip(starts, begins, strict=True):
         window = ids[s : s + context]
+        x0 = BEGIN if begin else ids[s - 1]
         terms = []
         for t in range(1, context + 1):
-            prefix = torch.tensor([[BEGIN, *window[: t - 1]]])
+            prefix = torch.tensor([[x0, *window[: t - 1]]])
             u = model(prefix)[0, -1].double().tolist()  # u_t, the last position's logits
             log_total = math.log(sum(math.exp(v) for v in u))
             terms.append(log_total - u[window[t - 1]])
@@ -86,8 +114,9 @@ def test_evaluate_loss_is_eq_14_8_averaged_over_windows():
                 p.normal_(0.0, 0.5, generator=_gen(1))
     ids = torch.randint(0, 8, (30,), generator=_gen(2))
     starts = torch.tensor([0, 3, 11, 25])
-    got = evaluate_loss(model, ids.to(torch.int16), starts, batch_size=3)
-    want = reference_loss(model, ids.tolist(), starts.tolist(), 5)
+    begins = torch.tensor([True, False, True, False])
+    got = evaluate_loss(model, ids.to(torch.int16), starts, begins, batch_size=3)
+    want = reference_loss(model, ids.tolist(), starts.tolist(), begins.tolist(), 5)
     assert got == pytest.approx(want, rel=1e-5)
     assert model.training  # make_gpt's mode is put back
 
@@ -149,6 +178,33 @@ def test_the_loss_falls_on_a_periodic_text():
     assert evals[-1].val_loss < 0.6 and evals[-1].train_loss < 0.6
     sample = [e for e in events if isinstance(e, SampleEvent)][-1].text
     assert sample.strip(" ") and set(sample) <= set("abcd ")
+
+
+@pytest.mark.parametrize("first", ["a", "c"])
+def test_a_sample_from_the_begin_token_alone_starts_as_the_documents_do(first):
+    """⊥ marks a document's beginning: on the same text, documents that begin at every "a"
+    or at every "c" make the model's greedy sample from ⊥ alone start with that letter."""
+    doc_starts = (tuple(i for i, c in enumerate(TEXT) if c == first), ())
+    config = LMConfig.tiny(steps=40, eval_every=0, sample_every=40, sample_temperature=0.0)
+    events = _run(config, doc_starts=doc_starts)
+    sample = [e for e in events if isinstance(e, SampleEvent)][-1].text
+    assert sample[0] == first
+
+
+@pytest.mark.parametrize(
+    ("doc_starts", "words"),
+    [
+        ((0,), "a pair"),
+        (("abc", ()), "a pair"),
+        (((0, 5.5), ()), "whole character offsets"),
+        (((0, len(TEXT)), ()), "from 0 to 299"),
+        (((), (-1,)), "validation document starts"),
+        (((5, 0), ()), "must increase"),
+    ],
+)
+def test_bad_document_starts_are_refused(doc_starts, words):
+    with pytest.raises(SettingError, match=words):
+        train_lm(LMConfig.tiny(), TOKENIZER, TEXT, VAL, doc_starts=doc_starts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,16 +351,23 @@ def test_settings_too_large_for_memory_are_refused_before_training():
 
 def test_texts_shorter_than_one_window_are_refused_with_the_sizes():
     config = LMConfig.tiny()  # context 16
-    with pytest.raises(InvalidTextError, match=r"training text has 10 characters.*needs 16"):
+    with pytest.raises(InvalidTextError, match=r"training text has 10 characters.*needs 17"):
         train_lm(config, TOKENIZER, "abcd abcd ", VAL)
+    # a window cut inside the text reads the character before it: context + 1 characters
+    with pytest.raises(InvalidTextError, match=r"training text has 16 characters.*needs 17"):
+        train_lm(config, TOKENIZER, "abcd " * 3 + "a", VAL)
+    assert train_lm(config, TOKENIZER, "abcd " * 3 + "ab", VAL)
     with pytest.raises(InvalidTextError, match=r"validation text has 0 characters.*at least"):
         train_lm(config, TOKENIZER, TEXT, "")
+    with pytest.raises(InvalidTextError, match=r"validation text has 1 characters.*at least 2"):
+        train_lm(config, TOKENIZER, TEXT, "a")
 
 
 def test_a_validation_text_shorter_than_the_context_is_scored_in_shorter_windows():
+    # 9 characters: windows of 8 targets, each after the character before it (or after ⊥)
     events = list(train_lm(LMConfig.tiny(steps=2), TOKENIZER, TEXT, "abcd abcd", _gen()))
     evals = [e for e in events if isinstance(e, EvalEvent)]
-    assert evals and all(e.window == 9 for e in evals)
+    assert evals and all(e.window == 8 for e in evals)
     assert all(math.isfinite(e.val_loss) and math.isfinite(e.train_loss) for e in evals)
 
 

@@ -75,9 +75,29 @@ def test_a_short_training_run_draws_the_floor_and_offers_the_model(lm):
     assert validation["line"]["width"] > max(t["line"]["width"] for t in loss["data"][:-1])
     assert any("thick line with diamonds" in i.value for i in lm.info)  # as the page says
     assert lm.get("code")  # a sample of the model
+    assert any("from ⊥ alone: how the model thinks a document begins" in c.value
+               for c in lm.caption)
     assert any("this session" in name for name in lm.session_state["trained_models"])
     lm.switch_page("lessons/language/temperature.py").run()
     assert any("this session" in o for o in lm.selectbox(key="tp_model").options)
+
+
+def _windows_caption(lm) -> str:
+    return next(c.value for c in lm.caption if "reads ⊥ first" in c.value)
+
+
+def test_the_page_says_which_training_windows_read_the_begin_token(lm):
+    """⊥ marks a document's beginning: only windows that start where a document (a toy
+    sentence, a help topic, a pasted text) starts read it; the page says which they are."""
+    caption = _windows_caption(lm)
+    assert "where a sentence starts" in caption and "(23,861 in the training part)" in caption
+    assert "cut anywhere and read no ⊥" in caption
+    lm.selectbox(key="lm_corpus").set_value("english").run()
+    assert "where a help topic starts" in _windows_caption(lm)
+    lm.selectbox(key="lm_corpus").set_value("your text (paste below)").run()
+    lm.text_area(key="lm_user_text").set_value("One pasted text, read as one document. " * 10).run()
+    caption = _windows_caption(lm)
+    assert "your text is one" in caption and "(1 in the training part)" in caption
 
 
 def test_your_own_text_that_is_too_short_gets_a_message(lm):

@@ -284,4 +284,5 @@ def test_classroom_mode_puts_the_later_sections_in_tabs_and_zooms_the_table(pr):
     assert [t.label for t in pr.tabs][-1] == "6. Prompt, probe, finetune"
     assert len(pr.tabs) == 4 and not any(h.value.startswith("3.") for h in pr.header)
     styles = " ".join(h.proto.body for h in pr.get("html"))
-    assert f".st-key-editor_ic_{pr.session_state['ic_version']} {{ zoom: 1.6;" in styles
+    # the sidebar's fixed classroom CSS zooms every version of the table (editor_ic_<n>)
+    assert '[class*="st-key-editor_ic_"] { zoom: 1.6;' in styles
