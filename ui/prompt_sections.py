@@ -9,8 +9,9 @@ import itertools
 import pandas as pd
 import streamlit as st
 
-from fmcore import plots
+from fmcore import style
 from fmcore.errors import FMError
+from fmcore.prompting import figures
 from fmcore.prompting.icl import (
     CompareDone,
     CompareStart,
@@ -79,7 +80,7 @@ def draw(run: runner.Run, large: bool, final: bool = False) -> None:
                    f"by 0) in {done.seconds:.1f} s.")
     tag = "final" if final else next(DRAWS)
     if steps:
-        plot(plots.loss_curves_figure(
+        plot(style.loss_curves_figure(
             {"finetuning loss": ([e.step for e in steps], [e.loss for e in steps])},
             title="Finetuning: squared error on the labelled examples", x_title="step",
             y_title="mean squared error (standardised)", large=large), f"ic_cmp_loss_{tag}",
@@ -175,7 +176,7 @@ def all_operations(large: bool) -> None:
             bar.progress((i + 1) / len(OPERATIONS), text=f"Scored {name}")
         bar.empty()
     if ss.ic_all:
-        plot(plots.accuracy_curve_figure(ss.ic_all, title="Accuracy against k, every operation "
+        plot(figures.accuracy_curve_figure(ss.ic_all, title="Accuracy against k, every operation "
                                          "(24 fresh prompts each)", large=large), "ic_all_curve")
         st.dataframe(pd.DataFrame(ss.ic_all, index=[f"k = {k}" for k in range(9)]).T
                      .style.format("{:.0%}"), width="stretch")
@@ -198,7 +199,7 @@ def misleading(operation: str, label: str, secret: bool, k: int, wrong: list[int
     # prompt has 8 examples too, and otherwise reported under the chart
     told = bool(wrong) and not secret
     same_scale = told and k == 8
-    plot(plots.accuracy_curve_figure(
+    plot(figures.accuracy_curve_figure(
         {f"8 examples of {label}, some wrongly labelled": ss.ic_wrong[1]},
         title="Does the model follow wrong labels?", x_title="wrongly labelled examples among 8",
         marker=len(wrong) if same_scale else None,

@@ -4,7 +4,8 @@ import itertools
 
 import streamlit as st
 
-from fmcore import plots
+from fmcore import style
+from fmcore.adaptation import figures
 from fmcore.adaptation.adapt import (
     GRID_REPEATS,
     GRID_SHOTS,
@@ -78,7 +79,7 @@ def draw(run: runner.Run, final: bool = False) -> None:
     steps, evals = run.of_type(AdaptStep), run.of_type(AdaptEval)
     left, right = columns(2, large)
     with left:
-        plot(plots.loss_curves_figure({"training loss": ([e.step for e in steps],
+        plot(style.loss_curves_figure({"training loss": ([e.step for e in steps],
                                                          [e.loss for e in steps])},
                                       title="Downstream loss ℓ<sub>task</sub>", x_title="step",
                                       y_title="training loss", log_y=False, large=large),
@@ -87,7 +88,7 @@ def draw(run: runner.Run, final: bool = False) -> None:
         curves = {f"train ({n_task} labelled)": ([e.step for e in evals],
                                                 [e.train_metric for e in evals]),
                   "test (held out)": ([e.step for e in evals], [e.test_metric for e in evals])}
-        plot(plots.loss_curves_figure(curves, title=f"{metric.capitalize()} while adapting",
+        plot(style.loss_curves_figure(curves, title=f"{metric.capitalize()} while adapting",
                                       x_title="step", y_title=metric, log_y=False,
                                       y_range=(0.0, 1.0) if metric == "accuracy" else None,
                                       large=large), f"ad_metric_{tag}")
@@ -97,7 +98,7 @@ def draw_grid(run: runner.Run, final: bool = False) -> None:
     rows = summarise(run.of_type(CellEvent))
     if not rows:
         return
-    plot(plots.label_efficiency_figure(rows, large=large),
+    plot(figures.label_efficiency_figure(rows, large=large),
          "ad_grid_final" if final else f"ad_grid_{next(DRAWS)}")
     st.dataframe([{"encoder": r.init, "method": r.method, "labels per class": r.shots,
                    "n_task": NUM_CLASSES * r.shots, "test accuracy": round(r.mean, 3),
@@ -156,7 +157,8 @@ st.markdown(rf"Here $n_{{\text{{task}}}}$ = **{n_task}** ({config.shots} per cla
             rf"$\ell_{{\text{{task}}}}$ = {loss_name}, scored by {metric} on "
             f"{config.test_images} held-out images.")
 # stretched in classroom mode, where the column is narrow and its text must read from afar
-st.graphviz_chart(plots.adaptation_diagram(config.method), width="stretch" if large else "content")
+st.graphviz_chart(figures.adaptation_diagram(config.method),
+                  width="stretch" if large else "content")
 
 encoder = found[ss.ad_encoder][0]
 if st.button("Adapt", key="btn_ad_train", type="primary", icon=":material/play_arrow:"):

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from fmcore import plots
 from fmcore.errors import FMError
+from fmcore.foundations import figures
 from fmcore.foundations.descent import (
     MAX_STEPS,
     DescentConfig,
@@ -125,7 +125,7 @@ with picture:
         st.error(path.diverged.message, icon=":material/warning:")
     elif path.losses[shown] > path.losses[0]:
         st.warning("The loss is now higher than where you started: α may be too large.")
-    plot(plots.descent_figure(t1, t2, grid, path.thetas[: shown + 1], next_theta,
+    plot(figures.descent_figure(t1, t2, grid, path.thetas[: shown + 1], next_theta,
                               theta_names=spec.theta_names, large=large), "gd_landscape")
 
 limit = stable_learning_rate(data)
@@ -145,9 +145,9 @@ with left:
     st.markdown(limit_text(alpha, limit, spec.kind))
 with right:
     curve = {"l(θₜ)": (range(shown + 1), path.losses[: shown + 1].tolist())}
-    plot(plots.descent_loss_figure(curve, title="Loss along the path", x_title="step t",
+    plot(figures.descent_loss_figure(curve, title="Loss along the path", x_title="step t",
                                    large=large), "gd_curve")
-plot(plots.points_figure(data.x, data.y, theta, kind=spec.kind, feature_names=spec.feature_names,
+plot(figures.points_figure(data.x, data.y, theta, kind=spec.kind, feature_names=spec.feature_names,
                          target_name=spec.target_name, large=large), "gd_points")
 
 st.subheader("Shuffled or in order?")
@@ -164,7 +164,7 @@ except FMError as error:
     st.error(str(error))
     st.stop()
 stopped = [name for name, run in runs.items() if run.diverged is not None]
-plot(plots.descent_loss_figure(
+plot(figures.descent_loss_figure(
     {name: (run.epochs.tolist(), run.losses.tolist()) for name, run in runs.items()},
     title=f"Same α = {alpha:g}, same start: shuffled vs in-order SGD",
     x_title="epochs (passes over the K examples)",

@@ -4,9 +4,8 @@ import itertools
 
 import streamlit as st
 
-from fmcore import plots
 from fmcore.errors import FMError
-from fmcore.lm import train
+from fmcore.lm import figures, train
 from fmcore.lm.corpora import (
     CORPORA,
     DOCUMENTS,
@@ -33,7 +32,7 @@ YOURS = "your text (paste below)"
 def draw(run: runner.Run, final: bool = False) -> None:
     tag = "final" if final else next(DRAWS)
     steps, evals = run.of_type(train.StepEvent), run.of_type(train.EvalEvent)
-    plot(plots.language_loss_figure(
+    plot(figures.language_loss_figure(
         ([e.step for e in steps], [e.loss for e in steps]),
         ([e.step for e in evals], [e.train_loss for e in evals]),
         ([e.step for e in evals], [e.val_loss for e in evals]), floor=floor,
@@ -98,12 +97,12 @@ if found:
         st.latex(r"\begin{aligned}\text{loss}&=\frac{1}{T}\sum_{t=1}^{T}-\log p(x_t\mid x_{<t})"
                  + cut + num(score.mean_loss) + rf"\ \text{{nats/char, }}T={score.length}"
                  r"\qquad(14.8)\end{aligned}")
-        grid = text_grid(text, plots.surprise_columns(large))
-        plot(plots.surprise_map_figure(labels, score.nll.tolist(), grid,
+        grid = text_grid(text, figures.surprise_columns(large))
+        plot(figures.surprise_map_figure(labels, score.nll.tolist(), grid,
                                        position_notes(score, tokenizer), large=large,
                                        title="Surprise of each character (hover for the "
                                              "alternatives)"), "lm_map")
-        plot(plots.running_loss_figure(labels, score.nll.tolist(), large=large), "lm_running")
+        plot(figures.running_loss_figure(labels, score.nll.tolist(), large=large), "lm_running")
 else:
     st.warning("No language model is shipped here: train one below.")
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from fmcore import plots
 from fmcore.errors import FMError
+from fmcore.lm import figures
 from fmcore.lm.explain import TEMPERATURES, group_counts
 from fmcore.lm.generate import generate, sample_many
 from ui import cached, links, lm_models, state
@@ -95,7 +95,7 @@ lm_models.report_text(tokenizer, context, truncated, model)
 st.latex(r"x_{t+1}\sim\mathrm{softmax}\big(f_\theta(x_0,x_1,\dots,x_t)/\tau\big)\qquad(14.13)")
 st.caption("τ → 0 is greedy decoding (the argmax; τ = 0 here means exactly that); τ = 1 is the "
            "model's own distribution, Eq. 14.9.")
-plot(plots.next_token_figure(sweep, start=tau_index(ss.tp_tau), large=large,
+plot(figures.next_token_figure(sweep, start=tau_index(ss.tp_tau), large=large,
                              title="Next character, "), "tp_bars")
 st.caption("The slider under the chart runs in your browser: the bars follow it at once. It "
            "starts at the τ for generating (below) and goes back to it when the page redraws. "
@@ -126,7 +126,7 @@ elif ss.tp_last is not None and ss.tp_last["steps"]:
                 f"Eq. 14.6) was **{own:.3f}** (entropy {own_entropy:.2f} nats): how sure the "
                 "model itself was.")
     if len(steps) > 1:
-        plot(plots.generated_figure([s[0] for s in steps], [s[1] for s in steps],
+        plot(figures.generated_figure([s[0] for s in steps], [s[1] for s in steps],
                                     [s[3] for s in steps], sampling=sampling, large=large),
              "tp_generated_chart")
 
@@ -143,4 +143,4 @@ if d1.button(f"Draw {ss.tp_draws} next characters at τ = {ss.tp_tau:g}", key="b
     ss.tp_counts = (context, ss.tp_tau, group_counts(counts, sweep))
 if ss.tp_counts is not None and ss.tp_counts[0] == context:
     _, tau, counts = ss.tp_counts
-    plot(plots.sample_histogram_figure(sweep, tau_index(tau), counts, large=large), "tp_hist")
+    plot(figures.sample_histogram_figure(sweep, tau_index(tau), counts, large=large), "tp_hist")

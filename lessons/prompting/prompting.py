@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from fmcore import plots
 from fmcore.errors import FMError
+from fmcore.prompting import figures
 from fmcore.prompting.icl import prefix_curve
 from fmcore.prompting.icl_tasks import (
     MAX_OPERAND,
@@ -149,7 +149,7 @@ if wrong and not table.secret():
 a2.latex(r"p(x_{T+1..T+m}\mid x_{1..T})=\prod_{i=1}^{m}p_\theta(x_{T+i}\mid x_{1..T+i-1})"
          rf"={answer.probability:.3f}\quad(14.5)")
 with a2:
-    plot(plots.answer_steps_figure(answer.steps, tokenizer.labels, large=large), "ic_steps")
+    plot(figures.answer_steps_figure(answer.steps, tokenizer.labels, large=large), "ic_steps")
 
 SECTIONS = ("3. How many examples does it need?", "4. Misleading examples",
             "5. Zero-shot: say what you want", "6. Three ways to adapt: prompt, probe, finetune")
@@ -163,7 +163,7 @@ for title, tab in zip(SECTIONS, tabs, strict=True):
 
 with tabs[0]:
     fresh = cached.icl_shots_curve(op.name, CURVE_QUERIES, 8, state.seed())
-    plot(plots.shots_figure(fresh, prefix_curve(model, tokenizer, task, template),
+    plot(figures.shots_figure(fresh, prefix_curve(model, tokenizer, task, template),
                             label=table.label(), n_prompts=CURVE_QUERIES, marker=len(examples),
                             large=large), "ic_curve")
     st.caption(f"Left: {CURVE_QUERIES} new prompts for each k, correctly labelled, scored "

@@ -4,10 +4,10 @@ import itertools
 
 import streamlit as st
 
-from fmcore import plots
+from fmcore import style
 from fmcore.data.shapes import to_pil
 from fmcore.errors import FMError
-from fmcore.self_supervision import pretext
+from fmcore.self_supervision import figures, pretext
 from ui import links, models, runner, state
 from ui.charts import plot
 from ui.widgets import columns, init_state
@@ -40,7 +40,7 @@ def draw(run: runner.Run, final: bool = False) -> None:
     for i, (column, (curves, title, y_title, log_y, y_range)) in enumerate(
             zip(columns(len(charts), large), charts, strict=True)):
         with column:
-            plot(plots.loss_curves_figure(curves, title=title, x_title="step", y_title=y_title,
+            plot(style.loss_curves_figure(curves, title=title, x_title="step", y_title=y_title,
                                           log_y=log_y, y_range=y_range, large=large),
                  f"pp_chart{i}_{tag}")
 
@@ -59,7 +59,7 @@ def gallery(ex: pretext.PretextExamples) -> None:
                       for text, line in zip(ex.texts, ex.descriptions, strict=True)],
                       hide_index=True)
     else:
-        plot(plots.masked_series_figure(ex.raw[:4], ex.batch.mask[:4], large=large,
+        plot(figures.masked_series_figure(ex.raw[:4], ex.batch.mask[:4], large=large,
                                         title="Masked time steps: predict the hidden values"),
              "pp_series")
         st.caption(" · ".join(ex.descriptions[:4]))
@@ -85,7 +85,7 @@ links.bind("pretext_tasks", [
                   tuple(t for d in pretext.DOMAINS for t in pretext.PRETEXT_TASKS[d])),
     links.Setting("pp_steps", "Steps", "choice", (100, 300, 600, 1000, 1500, 3000)),
 ])
-st.graphviz_chart(plots.paradigms_diagram(), width="stretch")
+st.graphviz_chart(figures.paradigms_diagram(), width="stretch")
 
 st.header("1. The pretext task: x → (x′, z)")
 c1, c2, c3 = columns(3, large)

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from fmcore import plots
+from fmcore import style
 from fmcore.data.shapes import CLASS_NAMES, to_pil
 from fmcore.errors import FMError
+from fmcore.vision import figures
 from fmcore.vision.augment import AugmentConfig
 from fmcore.vision.pretrain import (
     DoneEvent,
@@ -60,21 +61,21 @@ def draw(run: runner.Run, final: bool = False) -> None:
     left, right = st.columns(2) if not large else (st.container(), st.container())
     with left:
         curve = {"loss": ([e.step for e in steps], [e.loss for e in steps])}
-        plot(plots.loss_curves_figure(
+        plot(style.loss_curves_figure(
             curve, title=f"Pretraining loss ({NAMES[v['pt_loss']]}, τ = {v['pt_tau']:g})",
             x_title="step", y_title=LOSS_AXES[v["pt_loss"]], log_y=False, large=large),
             f"pt_loss_{tag}")
     with right:
         accuracy = {"linear probe": ([e.step for e in evals], [e.probe_accuracy for e in evals]),
                     "k-NN": ([e.step for e in evals], [e.knn_accuracy for e in evals])}
-        plot(plots.loss_curves_figure(accuracy, title="Monitored accuracy (held-out labels)",
+        plot(style.loss_curves_figure(accuracy, title="Monitored accuracy (held-out labels)",
                                       x_title="step", y_title="accuracy", log_y=False,
                                       y_range=(0.0, 1.0), large=large), f"pt_acc_{tag}")
     if not evals:
         return
     last = evals[-1]
     names = [CLASS_NAMES[int(k)] for k in last.labels]
-    scatter = plots.scatter_2d_figure(last.pca, last.labels, CLASS_NAMES, large=large,
+    scatter = figures.scatter_2d_figure(last.pca, last.labels, CLASS_NAMES, large=large,
                                       title=f"φ(x) of held-out images, PCA, step {last.step}",
                                       hover=[f"{n} (image {int(i)})" for n, i in
                                              zip(names, last.indices, strict=True)])
@@ -96,7 +97,7 @@ def draw(run: runner.Run, final: bool = False) -> None:
               max(1, sum(1 for s in steps if e.step - 10 < s.step <= e.step)), e.probe_accuracy)
              for e in evals if e.step > 0]
     if len(marks) > 1:
-        plot(plots.interface_figure([m[1] for m in marks], [m[2] for m in marks],
+        plot(figures.interface_figure([m[1] for m in marks], [m[2] for m in marks],
                                     [m[0] for m in marks], loss_name=LOSS_AXES[v["pt_loss"]],
                                     large=large), "pt_interface")
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from fmcore import plots
 from fmcore.errors import FMError
+from fmcore.vision import figures
 from fmcore.vision.augment import AugmentConfig
 from fmcore.vision.contrastive import MAX_BATCH, chance_term, same_class_negatives, to_pil
 from fmcore.vision.scenes import SCENE_TITLES
@@ -129,9 +129,9 @@ chance = chance_term(ss.cl_method, b)  # a row whose candidates all look alike
 name = {"notes": "L<sub>pre</sub>", "nt_xent": "NT-Xent"}[ss.cl_method]
 for column, model in zip(columns(len(sweeps), large), sweeps, strict=True):
     with column:
-        plot(plots.similarity_figure(
+        plot(figures.similarity_figure(
             sweeps[model], TEMPERATURES, start=START, same_class=pairs, loss_name=name,
-            chance=chance, term_max=plots.row_term_limit(*sweeps.values()),
+            chance=chance, term_max=figures.row_term_limit(*sweeps.values()),
             title=f"{model.capitalize()} encoder: ", large=large), f"cl_sim_{model}")
 if sweeps:
     level = (f"B·log B = {b * chance:.2f}" if ss.cl_method == "notes"

@@ -28,7 +28,7 @@ CHART_STATE = """() => {
 
 # Sample the chart every 20 ms while Play runs: the path's lengths it went through. (A
 # sample can fall between a frame's move of the path, which erases the contours, and the
-# redraw that follows it; see fmcore.plots._add_replay.)
+# redraw that follows it; see fmcore.foundations.figures._add_replay.)
 WATCH = """() => {
   const gd = document.querySelectorAll('.js-plotly-plot')[0];
   window.gdLog = [];
