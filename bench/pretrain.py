@@ -48,6 +48,12 @@ torch.set_num_threads(2)  # the app's per-user torch threads: set explicitly, se
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from fmcore.adaptation.probe import (  # noqa: E402
+    embed,
+    knn_accuracy,
+    linear_probe_accuracy,
+    raw_pixel_features,
+)
 from fmcore.data.shapes import PRESETS, make_shapes  # noqa: E402
 from fmcore.vision.encoders import make_simclr_model  # noqa: E402
 from fmcore.vision.pretrain import (  # noqa: E402
@@ -55,11 +61,7 @@ from fmcore.vision.pretrain import (  # noqa: E402
     SimCLRConfig,
     StartEvent,
     StepEvent,
-    embed,
-    knn_accuracy,
-    linear_probe_accuracy,
     pretrain_simclr,
-    raw_pixel_features,
 )
 
 SEED = 0

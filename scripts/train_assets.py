@@ -120,10 +120,10 @@ def train_supervised(quick: bool, out: Path) -> Path:
 
 def train_pretext(quick: bool, out: Path) -> Path:
     """Rotation prediction on upright Shapes; h_theta* is kept, k_gamma dropped."""
-    from fmcore.self_supervision import pretext
+    from fmcore.self_supervision import loop as pretext_loop
 
     changes = {"n_unlabelled": 1000, "steps": 30, "eval_every": 10, "eval_examples": 200}
-    config = pretext.PretextConfig.classroom(
+    config = pretext_loop.PretextConfig.classroom(
         "images",
         "rotation",
         **(changes if quick else {"n_unlabelled": 10_000, "steps": 4000, "eval_every": 500}),
@@ -134,10 +134,10 @@ def train_pretext(quick: bool, out: Path) -> Path:
         flush=True,
     )
     start, model, done, last = time.perf_counter(), None, None, None
-    for event in pretext.pretrain_pretext(config, torch.Generator().manual_seed(config.seed)):
-        if isinstance(event, pretext.StartEvent):
+    for event in pretext_loop.pretrain_pretext(config, torch.Generator().manual_seed(config.seed)):
+        if isinstance(event, pretext_loop.StartEvent):
             model = event.model
-        elif isinstance(event, pretext.EvalEvent):
+        elif isinstance(event, pretext_loop.EvalEvent):
             last = event
             print(
                 f"  eval at step {event.step}: pretext accuracy {event.pretext_accuracy:.3f} "
@@ -145,7 +145,7 @@ def train_pretext(quick: bool, out: Path) -> Path:
                 f"(random h {event.random_accuracy:.3f})  {time.perf_counter() - start:.0f} s",
                 flush=True,
             )
-        elif isinstance(event, pretext.DoneEvent):
+        elif isinstance(event, pretext_loop.DoneEvent):
             done = event
     assert model is not None and done is not None and last is not None
     h = model.h  # k_gamma is dropped: h_theta* is the pretrained model

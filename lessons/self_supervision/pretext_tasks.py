@@ -7,7 +7,9 @@ import streamlit as st
 from fmcore import style
 from fmcore.data.shapes import to_pil
 from fmcore.errors import FMError
-from fmcore.self_supervision import figures, pretext
+from fmcore.self_supervision import figures, pseudolabels
+from fmcore.self_supervision import gallery as pretext_gallery
+from fmcore.self_supervision import loop as pretext_loop
 from ui import links, models, runner, state
 from ui.charts import plot
 from ui.widgets import columns, init_state
@@ -25,7 +27,7 @@ DOWNSTREAM = {"images": "which of 10 shapes", "text": "the sentence's topic (4)"
 
 def draw(run: runner.Run, final: bool = False) -> None:
     tag = "final" if final else next(DRAWS)
-    steps, evals = run.of_type(pretext.StepEvent), run.of_type(pretext.EvalEvent)
+    steps, evals = run.of_type(pretext_loop.StepEvent), run.of_type(pretext_loop.EvalEvent)
     x = [e.step for e in evals]
     charts = [({"pretext loss": ([e.step for e in steps], [e.loss for e in steps])},
                "Pretext loss", "loss", True, None)]
@@ -45,7 +47,7 @@ def draw(run: runner.Run, final: bool = False) -> None:
                  f"pp_chart{i}_{tag}")
 
 
-def gallery(ex: pretext.PretextExamples) -> None:
+def gallery(ex: pretext_gallery.PretextExamples) -> None:
     if ex.domain == "images":
         n = len(ex.batch)
         st.caption("Original x (its label is never read):")
@@ -80,24 +82,24 @@ st.info(r"Try this: train **rotation prediction** on images; watch the transferr
         icon=":material/lightbulb:")
 
 links.bind("pretext_tasks", [
-    links.Setting("pp_domain", "Domain", "choice", tuple(pretext.DOMAINS)),
+    links.Setting("pp_domain", "Domain", "choice", tuple(pseudolabels.DOMAINS)),
     links.Setting("pp_task", "Pretext task", "choice",
-                  tuple(t for d in pretext.DOMAINS for t in pretext.PRETEXT_TASKS[d])),
+                  tuple(t for d in pseudolabels.DOMAINS for t in pseudolabels.PRETEXT_TASKS[d])),
     links.Setting("pp_steps", "Steps", "choice", (100, 300, 600, 1000, 1500, 3000)),
 ])
 st.graphviz_chart(figures.paradigms_diagram(), width="stretch")
 
 st.header("1. The pretext task: x → (x′, z)")
 c1, c2, c3 = columns(3, large)
-c1.selectbox("Domain", pretext.DOMAINS, format_func=DOMAIN_TITLES.get, key="pp_domain")
-tasks = pretext.PRETEXT_TASKS[ss.pp_domain]
+c1.selectbox("Domain", pseudolabels.DOMAINS, format_func=DOMAIN_TITLES.get, key="pp_domain")
+tasks = pseudolabels.PRETEXT_TASKS[ss.pp_domain]
 if ss.pp_task not in tasks:
     ss.pp_task = tasks[0]
 c2.selectbox("Pretext task", tasks, format_func=TASK_TITLES.get, key="pp_task")
 if c3.button("New examples", key="btn_pp_new", icon=":material/casino:"):
     ss.pp_round += 1
 try:
-    ex = pretext.examples(ss.pp_domain, ss.pp_task, 8, state.generator(1000 + ss.pp_round))
+    ex = pretext_gallery.examples(ss.pp_domain, ss.pp_task, 8, state.generator(1000 + ss.pp_round))
 except FMError as error:
     st.error(str(error))
     st.stop()
@@ -110,7 +112,7 @@ st.latex(r"\min_{\theta,\gamma}\ \frac{1}{n}\sum_{i=1}^{n}"
 st.select_slider("Steps", [100, 300, 600, 1000, 1500, 3000], key="pp_steps",
                  help="Images: about 15 s per 1000 steps on two cores; text and series less.")
 try:
-    config = pretext.PretextConfig.classroom(ss.pp_domain, ss.pp_task, steps=ss.pp_steps,
+    config = pretext_loop.PretextConfig.classroom(ss.pp_domain, ss.pp_task, steps=ss.pp_steps,
                                              seed=state.seed())
 except FMError as error:
     st.error(str(error))
@@ -120,9 +122,9 @@ st.caption(f"{config.n_unlabelled} unlabelled examples; every {config.eval_every
            f"{config.n_labelled_per_class} labelled "
            f"examples per class of the downstream task ({DOWNSTREAM[config.domain]}).")
 if st.button("Train", key="btn_pp_train", type="primary", icon=":material/play_arrow:"):
-    run = runner.train(RUN, lambda: pretext.pretrain_pretext(config, state.generator()),
+    run = runner.train(RUN, lambda: pretext_loop.pretrain_pretext(config, state.generator()),
                        total_steps=config.steps, draw=draw, label="Pretext pretraining",
-                       result=lambda e: e.model if isinstance(e, pretext.StartEvent) else None)
+                       result=lambda e: e.model if isinstance(e, pretext_loop.StartEvent) else None)
 else:
     run = runner.current(RUN)
     if run is not None:
@@ -134,13 +136,13 @@ if run is None:
                r"**Transfer: $h_\theta$ + a new head $g_\phi$**).")
 else:
     runner.show_outcome(run)
-    evals = run.of_type(pretext.EvalEvent)
+    evals = run.of_type(pretext_loop.EvalEvent)
     if len(evals) > 1:
         last = evals[-1]
         st.metric(rf"Downstream accuracy with $h_{{\theta^*}}$ (step {last.step})",
                   f"{last.transfer_accuracy:.3f}",
                   f"{last.transfer_accuracy - last.random_accuracy:+.3f} vs a random h_θ")
-verdict, reason = pretext.TRANSFER_WHY[config.task]
+verdict, reason = pseudolabels.TRANSFER_WHY[config.task]
 st.markdown(f"**{TASK_TITLES[config.task]}: {verdict}.** {reason}")
 if run is not None:
     h = run.result.h if run.result is not None else None

@@ -1,5 +1,5 @@
-"""Tests of fmcore.self_supervision.pretext: pseudolabel generators, the h/k/g models, the
-loop and transfer.
+"""Tests of the pretext tasks (fmcore.self_supervision): pseudolabel generators, the h/k/g
+models, the loop and transfer.
 
 Every generator is checked by undoing what it did (rotating back, putting the tiles back,
 reading the hidden characters); losses against loops written from the formulas; the loop
@@ -18,36 +18,33 @@ import torch.nn.functional as F
 
 from fmcore.data.shapes import make_shapes, to_float
 from fmcore.errors import SettingError
-from fmcore.self_supervision.pretext import (
-    JIGSAW_PERMUTATIONS,
-    PRETEXT_TASKS,
-    CharEncoder,
+from fmcore.self_supervision.gallery import describe, example_pictures, examples
+from fmcore.self_supervision.loop import (
     DoneEvent,
-    DownstreamModel,
     EvalEvent,
-    PretextBatch,
     PretextConfig,
-    PretextModel,
-    SignalEncoder,
     StartEvent,
     StepEvent,
-    describe,
     downstream_data,
-    example_pictures,
-    examples,
-    jigsaw_pseudolabels,
     make_feature_extractor,
-    make_pretext_batch,
     make_pretext_model,
-    masked_char_pseudolabels,
-    masked_feature_pseudolabels,
-    next_char_pseudolabels,
     pretext_accuracy,
     pretext_data,
     pretext_loss,
     pretrain_pretext,
-    rotation_pseudolabels,
     transfer,
+)
+from fmcore.self_supervision.models import CharEncoder, DownstreamModel, PretextModel, SignalEncoder
+from fmcore.self_supervision.pseudolabels import (
+    JIGSAW_PERMUTATIONS,
+    PRETEXT_TASKS,
+    PretextBatch,
+    jigsaw_pseudolabels,
+    make_pretext_batch,
+    masked_char_pseudolabels,
+    masked_feature_pseudolabels,
+    next_char_pseudolabels,
+    rotation_pseudolabels,
 )
 from fmcore.self_supervision.sentences import MASK, PAD, VOCAB_SIZE, encode, make_sentences
 from fmcore.self_supervision.signals import make_signals
@@ -575,7 +572,7 @@ def test_classroom_masked_char_beats_the_unigram_baseline():
 
 
 def test_every_pretext_task_says_why_it_transfers_or_not():
-    from fmcore.self_supervision.pretext import PRETEXT_TASKS, TRANSFER_WHY
+    from fmcore.self_supervision.pseudolabels import PRETEXT_TASKS, TRANSFER_WHY
 
     tasks = {t for d in PRETEXT_TASKS.values() for t in d}
     assert set(TRANSFER_WHY) == tasks
