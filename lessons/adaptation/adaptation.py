@@ -23,7 +23,9 @@ from fmcore.adaptation.adapt import (
     summarise,
 )
 from fmcore.errors import FMError
-from ui import cached, links, models, runner, state
+from lessons.adaptation import cache
+from lessons.vision import cache as vision_cache
+from ui import links, models, runner, state
 from ui.charts import plot
 from ui.widgets import columns, init_state
 
@@ -64,11 +66,11 @@ EQUATIONS = {
 
 def encoders() -> dict:
     """{name: (encoder, description)}: shipped, trained in this session, and random."""
-    found = dict(cached.shipped_encoders())
+    found = dict(cache.shipped_encoders())
     for name, item in models.offered().items():
         if item.get("kind") is None:  # image encoders (language models carry a kind)
             found[name] = (getattr(item["model"], "encoder", item["model"]), item["description"])
-    random = cached.random_simclr_model(state.seed()).encoder
+    random = vision_cache.random_simclr_model(state.seed()).encoder
     found[RANDOM] = (random, "the same network, freshly initialised: finetuning it is "
                              "training from scratch")
     return found

@@ -12,7 +12,8 @@ from fmcore.foundations.descent import (
     stable_learning_rate,
 )
 from fmcore.foundations.points import SPECS
-from ui import cached, links, state
+from lessons.foundations import cache
+from ui import links, state
 from ui.charts import plot
 from ui.latex import num, vec
 from ui.widgets import columns, init_state
@@ -109,9 +110,9 @@ config = DescentConfig(
     start=(st.session_state.gd_theta1, st.session_state.gd_theta2),
 )
 try:
-    data = cached.points(key, seed)
-    t1, t2, grid = cached.loss_grid(key, seed)
-    path = cached.descent_path(key, seed, config)
+    data = cache.points(key, seed)
+    t1, t2, grid = cache.loss_grid(key, seed)
+    path = cache.descent_path(key, seed, config)
 except FMError as error:
     st.error(str(error))
     st.stop()
@@ -159,7 +160,7 @@ c1, c2 = st.columns(2)
 cmp_batch = c1.slider("Batch size for the comparison", 1, spec.n_examples, key="gd_cmp_batch")
 epochs = c2.slider("Epochs", 1, 30, key="gd_cmp_epochs")
 try:
-    runs = cached.order_comparison(key, seed, alpha, cmp_batch, epochs, config.start)
+    runs = cache.order_comparison(key, seed, alpha, cmp_batch, epochs, config.start)
 except FMError as error:
     st.error(str(error))
     st.stop()

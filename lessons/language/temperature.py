@@ -6,7 +6,8 @@ from fmcore.errors import FMError
 from fmcore.lm import figures
 from fmcore.lm.explain import TEMPERATURES, group_counts
 from fmcore.lm.generate import generate, sample_many
-from ui import cached, links, lm_models, state
+from lessons.language import cache
+from ui import links, lm_models, state
 from ui.charts import plot
 from ui.widgets import columns, init_state
 
@@ -86,7 +87,7 @@ top_k = ss.tp_top_k or None
 top_p = ss.tp_top_p if ss.tp_top_p < 1.0 else None
 try:
     context = ss.tp_prompt + ss.tp_generated  # the prompt and what was generated so far
-    sweep, truncated = cached.temperature_sweep(lm_models.key(ss.tp_model, model), context,
+    sweep, truncated = cache.temperature_sweep(lm_models.key(ss.tp_model, model), context,
                                                 top_k, top_p, model, tokenizer)
 except FMError as error:
     st.error(str(error))
@@ -135,7 +136,7 @@ d1, d2 = columns([2, 1], large)
 d2.select_slider("Samples", DRAWS, key="tp_draws")
 if d1.button(f"Draw {ss.tp_draws} next characters at τ = {ss.tp_tau:g}", key="btn_tp_draw",
              icon=":material/casino:"):
-    logits, _ = cached.next_logits(lm_models.key(ss.tp_model, model), context, model,
+    logits, _ = cache.next_logits(lm_models.key(ss.tp_model, model), context, model,
                                    tokenizer)
     ss.tp_draw_round += 1  # each press a new draw; the seed and the count make it repeatable
     counts = sample_many(logits, ss.tp_tau, ss.tp_draws,

@@ -22,9 +22,8 @@ from fmcore.prompting.prompts import (
     read_number,
     shown,
 )
-from ui import cached, state
-from ui import prompt_sections as sections
-from ui import prompt_table as table
+from lessons.prompting import cache, sections, table
+from ui import state
 from ui.charts import plot
 from ui.widgets import columns, init_state
 
@@ -47,7 +46,7 @@ st.info("Try this: delete the examples one at a time (select a row, press the bi
         "**Fresh examples** and **Mislabel one example**: does the model follow the wrong "
         "label? Last, choose **surprise me** and guess the operation before the model does.",
         icon=":material/lightbulb:")
-loaded = cached.shipped_icl_model()
+loaded = cache.shipped_icl_model()
 if loaded is None:
     st.error("The few-shot model is missing: run `python scripts/train_assets.py icl`.")
     st.stop()
@@ -162,7 +161,7 @@ for title, tab in zip(SECTIONS, tabs, strict=True):
         tab.header(title)
 
 with tabs[0]:
-    fresh = cached.icl_shots_curve(op.name, CURVE_QUERIES, 8, state.seed())
+    fresh = cache.icl_shots_curve(op.name, CURVE_QUERIES, 8, state.seed())
     plot(figures.shots_figure(fresh, prefix_curve(model, tokenizer, task, template),
                             label=table.label(), n_prompts=CURVE_QUERIES, marker=len(examples),
                             large=large), "ic_curve")

@@ -7,7 +7,8 @@ from fmcore.vision import figures
 from fmcore.vision.augment import AugmentConfig
 from fmcore.vision.contrastive import MAX_BATCH, chance_term, same_class_negatives, to_pil
 from fmcore.vision.scenes import SCENE_TITLES
-from ui import cached, latex, links, state
+from lessons.vision import cache
+from ui import latex, links, state
 from ui.charts import plot
 from ui.uploads import IMAGE_TYPES, read_images
 from ui.widgets import columns, init_state
@@ -86,7 +87,7 @@ if b < ss.cl_b:
                icon=":material/photo_library:")
 args = (ss.cl_source, b, config, state.seed(), ss.cl_round, uploads)
 try:
-    batch, views = cached.simclr_views(*args)
+    batch, views = cache.simclr_views(*args)
 except FMError as error:
     st.error(str(error))
     st.stop()
@@ -122,7 +123,7 @@ shown = ["pretrained", "random"] if ss.cl_models == "both" else [ss.cl_models]
 sweeps = {}
 for model in shown:
     try:
-        sweeps[model] = cached.simclr_sweep(*args, model, ss.cl_method, TEMPERATURES)
+        sweeps[model] = cache.simclr_sweep(*args, model, ss.cl_method, TEMPERATURES)
     except FMError as error:
         st.error(str(error))
 chance = chance_term(ss.cl_method, b)  # a row whose candidates all look alike

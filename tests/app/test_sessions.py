@@ -34,9 +34,9 @@ def test_one_sessions_seed_and_trained_models_never_show_in_another():
 
 
 def test_shipped_models_are_loaded_once_and_shared_read_only():
-    from ui import cached
+    from lessons.adaptation import cache
 
-    first, second = cached.shipped_encoders(), cached.shipped_encoders()
+    first, second = cache.shipped_encoders(), cache.shipped_encoders()
     assert first is second  # one object per process (st.cache_resource)
     encoder = next(iter(first.values()))[0]
     assert not any(p.requires_grad for p in encoder.parameters())

@@ -6,9 +6,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from fmcore.prompting.icl import describe_wrong_curve
+from lessons.prompting.sections import METHODS
+from lessons.prompting.table import apply_edits, wrong_labels
 from tests.app.helpers import figure, no_nan
-from ui.prompt_sections import METHODS
-from ui.prompt_table import apply_edits, wrong_labels
 
 PAGE = "lessons/prompting/prompting.py"
 FILE = str(Path(__file__).parents[3] / PAGE)

@@ -22,7 +22,8 @@ from fmcore.prompting.icl import (
 )
 from fmcore.prompting.icl_tasks import HIDDEN_SYMBOL, MAX_OPERAND, OPERATIONS
 from fmcore.prompting.prompts import decode_answer, read_number, shown
-from ui import cached, runner, state
+from lessons.prompting import cache
+from ui import runner, state
 from ui.charts import plot
 from ui.widgets import columns
 
@@ -172,7 +173,7 @@ def all_operations(large: bool) -> None:
         bar = st.progress(0.0, text="Scoring fresh prompts")
         ss.ic_all = {}
         for i, name in enumerate(OPERATIONS):
-            ss.ic_all[name] = cached.icl_shots_curve(name, 24, 8, state.seed())
+            ss.ic_all[name] = cache.icl_shots_curve(name, 24, 8, state.seed())
             bar.progress((i + 1) / len(OPERATIONS), text=f"Scored {name}")
         bar.empty()
     if ss.ic_all:
@@ -192,7 +193,7 @@ def misleading(operation: str, label: str, secret: bool, k: int, wrong: list[int
                 "follow the labels or what it learned in training?")
     if st.button("Score 16 prompts for each number of wrong labels", key="btn_ic_wrong"):
         with st.spinner("Scoring 144 prompts"):
-            ss.ic_wrong = (operation, cached.icl_wrong_curve(operation, 16, 8, state.seed()))
+            ss.ic_wrong = (operation, cache.icl_wrong_curve(operation, 16, 8, state.seed()))
     if not ss.ic_wrong or ss.ic_wrong[0] != operation:
         return
     # the x axis counts wrong labels among 8: the student's count is marked only when their
