@@ -1,7 +1,6 @@
 """Gradient descent and Home in a real browser: the replay keeps the landscape, and classroom
 mode at a projector's 1280x720 gives the lesson the screen with readable type (issue 14)."""
 
-import pytest
 
 from tests.browser.conftest import screenshot, settle
 
@@ -135,16 +134,6 @@ def test_the_picture_under_the_contours_looks_like_the_contours(tab, server_url)
     diff = np.abs(contours - picture).max(axis=2)
     assert contours.std() > 20  # there is a landscape to compare
     assert diff.mean() < 1.0 and (diff > 24).mean() < 0.002, (diff.mean(), (diff > 24).mean())
-
-
-@pytest.fixture
-def projector(chromium, server_url):
-    """A tab the size of a classroom projector (1280x720), in a fresh browser context."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    context.close()
 
 
 SIDEBAR = """() => { const s = document.querySelector('[data-testid="stSidebar"]');
