@@ -3,34 +3,111 @@ replay, the loss curves of GD and SGD, the data with the model's line (style: fm
 
 from __future__ import annotations
 
+import base64
+import functools
+import io
 import math
 from collections.abc import Collection, Mapping, Sequence
+from typing import NamedTuple
 
+import plotly.colors as pcolors
 import plotly.graph_objects as go
 import torch
+from PIL import Image
 
 from fmcore.style import MAX_FRAMES, OKABE_ITO, SEQUENTIAL_SCALE, _style, loss_curves_figure
 
 
-def _arrow(start: Sequence[float], end: Sequence[float]) -> dict:
-    """An annotation arrow from ``start`` to ``end`` in data coordinates (no text: a label
-    would sit on ``start`` and hide the point the arrow leaves from)."""
-    return {
-        "x": end[0],
-        "y": end[1],
-        "ax": start[0],
-        "ay": start[1],
-        "xref": "x",
-        "yref": "y",
-        "axref": "x",
-        "ayref": "y",
-        "showarrow": True,
-        "arrowhead": 3,
-        "arrowsize": 1.4,
-        "arrowwidth": 3,
-        "arrowcolor": OKABE_ITO["vermillion"],
-        "text": "",
-    }
+def _arrow(start: Sequence[float], end: Sequence[float] | None) -> dict:
+    """The update arrow from ``start`` to ``end`` in data coordinates, as the x and y of a
+    scatter trace: a 2-point line whose second marker is an arrow head pointing along it
+    (``angleref="previous"``). No ``end``: an empty trace. A scatter trace, not a layout
+    annotation, so that the replay's frames move it like the path (see ``_add_replay``)."""
+    if end is None:
+        return {"x": [None], "y": [None]}
+    return {"x": [start[0], end[0]], "y": [start[1], end[1]]}
+
+
+LANDSCAPE_PIXELS = (1200, 600)  # the landscape's picture: about the plot's size on a screen
+
+
+class ContourLevels(NamedTuple):
+    """Contour lines at ``start``, ``start + size``, ... up to ``end`` (Plotly's contours)."""
+
+    start: float
+    end: float
+    size: float
+
+
+def contour_levels(lo: float, hi: float, most: int = 30) -> ContourLevels:
+    """At most ``most`` levels strictly between ``lo`` and ``hi``, a 1-2-2.5-5 step apart
+    (what Plotly.js's own ``ncontours`` picks, made explicit)."""
+    span = max(hi - lo, 1e-9)
+    raw = span / most
+    power = 10.0 ** math.floor(math.log10(raw))
+    size = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-9))
+    start = (math.floor(lo / size + 1e-9) + 1) * size
+    end = (math.ceil(hi / size - 1e-9) - 1) * size
+    if end < start:  # a flat landscape: one level in the middle
+        start = end = (lo + hi) / 2
+    return ContourLevels(round(start, 12), round(end, 12), size)
+
+
+def band_colours(levels: ContourLevels, colorscale: str = SEQUENTIAL_SCALE) -> list[tuple]:
+    """The fill of each band of a filled Plotly contour: below ``start`` first, then the band
+    from each level up to the next. Plotly.js (contour/make_color_map.js) spreads the colour
+    scale from half a step below ``start`` to half a step above the last level, fills the band
+    above level L with the colour at L + size/2, and rounds each channel."""
+    n = math.floor((levels.end + levels.size / 1e6 - levels.start) / levels.size) + 1
+    stops = pcolors.get_colorscale(colorscale)
+    domain = [(pos * n - 0.5) * levels.size + levels.start for pos, _ in stops]
+    rgb = [pcolors.hex_to_rgb(c) if c.startswith("#") else pcolors.unlabel_rgb(c)
+           for _, c in stops]
+
+    def colour(v: float) -> tuple:
+        v = min(max(v, domain[0]), domain[-1])
+        i = next(i for i in range(1, len(domain)) if v <= domain[i])
+        t = (v - domain[i - 1]) / (domain[i] - domain[i - 1])
+        return tuple(math.floor(a + (b - a) * t + 0.5) for a, b in zip(rgb[i - 1], rgb[i],
+                                                                          strict=True))
+
+    return [colour(levels.start + (k - 0.5) * levels.size) for k in range(n + 1)]
+
+
+@functools.lru_cache(maxsize=16)
+def _landscape_png(z_bytes: bytes, g: tuple[int, int], levels: ContourLevels) -> str:
+    z = torch.frombuffer(bytearray(z_bytes), dtype=torch.float64).reshape(g)  # [theta2, theta1]
+    w, h = LANDSCAPE_PIXELS
+    # each pixel's centre in grid_sample's coordinates: -1 is the first grid node, +1 the
+    # last; the picture's top row is the largest theta2
+    u = (torch.arange(w, dtype=torch.float64) * 2 + 1) / w - 1
+    v = 1 - (torch.arange(h, dtype=torch.float64) * 2 + 1) / h
+    where = torch.stack(torch.meshgrid(v, u, indexing="ij")[::-1], dim=-1)  # (h, w, 2)
+    at = torch.nn.functional.grid_sample(z[None, None], where[None], mode="bilinear",
+                                         align_corners=True)[0, 0]  # (h, w)
+    colours = band_colours(levels)
+    at = at.nan_to_num(nan=levels.start - levels.size, posinf=levels.end + levels.size,
+                       neginf=levels.start - levels.size)
+    band = ((at - levels.start) / levels.size).floor().add(1).clamp(0, len(colours) - 1)
+    image = Image.fromarray(band.to(torch.uint8).numpy(), mode="P")
+    image.putpalette([channel for c in colours for channel in c])
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _landscape_image(theta1: torch.Tensor, theta2: torch.Tensor, z: torch.Tensor,
+                     levels: ContourLevels) -> dict:
+    """The filled contours of ``z`` as a picture under the plot (a layout image): the same
+    bands in the same colours as the contour trace drawn over it. Plotly.js erases a contour
+    trace's drawing whenever an animation frame moves other traces, and draws it again only
+    later, after the browser has painted; the picture underneath is what shows meanwhile, so
+    the landscape never flashes off (see ``_add_replay``)."""
+    source = _landscape_png(z.double().contiguous().numpy().tobytes(), tuple(z.shape), levels)
+    x0, x1, y0, y1 = (float(theta1[0]), float(theta1[-1]), float(theta2[0]), float(theta2[-1]))
+    return {"source": source, "xref": "x", "yref": "y", "x": x0, "y": y1,
+            "sizex": x1 - x0, "sizey": y1 - y0, "xanchor": "left", "yanchor": "top",
+            "sizing": "stretch", "layer": "below"}
 
 
 def descent_figure(
@@ -54,6 +131,9 @@ def descent_figure(
     """
     z = torch.log10(losses.clamp_min(1e-12))  # (G, G)
     pts = path.tolist()
+    finite = z[torch.isfinite(z)]
+    levels = contour_levels(*((float(finite.min()), float(finite.max())) if finite.numel()
+                              else (0.0, 1.0)))
     fig = go.Figure()
     fig.add_trace(
         go.Contour(
@@ -64,7 +144,11 @@ def descent_figure(
             z=z.numpy(),
             customdata=losses.numpy(),
             colorscale=SEQUENTIAL_SCALE,
-            ncontours=24,
+            # levels set here, not by Plotly.js, so that the landscape's picture under the
+            # contours (see _landscape_image) has the same bands in the same colours
+            autocontour=False,
+            contours={"start": levels.start, "end": levels.end, "size": levels.size,
+                      "coloring": "fill", "showlines": False},
             colorbar={"title": {"text": "log₁₀ l(θ)"}},
             hovertemplate="θ1 %{x:.2f}, θ2 %{y:.2f}<br>l(θ) = %{customdata:.4g}<extra></extra>",
             name="l(θ)",
@@ -109,18 +193,30 @@ def descent_figure(
             name="lowest l on the grid",
         )
     )
-    arrows = []
-    if next_theta is not None:
-        arrows = [_arrow(pts[-1], next_theta)]
-        # The arrow is an annotation, which has no legend entry: a line trace names it.
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="next step −α∇l(θ)",
-                                 line={"color": OKABE_ITO["vermillion"], "width": 3}))
+    fig.add_trace(
+        go.Scatter(
+            **_arrow(pts[-1], next_theta),
+            mode="lines+markers",
+            line={"color": OKABE_ITO["vermillion"], "width": 3},
+            # no marker where the arrow leaves (the current θ's star is there); an arrow head
+            # turned along the segment, its tip pulled back onto θ_{t+1}
+            marker={"symbol": ["circle", "arrow"], "size": [0, 22 if large else 18],
+                    "angleref": "previous", "standoff": 11 if large else 9,
+                    "color": OKABE_ITO["vermillion"], "line": {"width": 0}},
+            name="next step −α∇l(θ)",
+            showlegend=next_theta is not None,
+            hoverinfo="skip",
+        )
+    )
     _style(fig, title, f"θ1 ({theta_names[0]})", f"θ2 ({theta_names[1]})", large)
     fig.update_layout(
-        annotations=arrows,
+        images=[_landscape_image(theta1, theta2, z, levels)],
         height=560,
-        xaxis={"range": [float(theta1[0]), float(theta1[-1])], "constrain": "domain"},
-        yaxis={"range": [float(theta2[0]), float(theta2[-1])]},
+        # no grid: the contours hide it, and it would show over the picture beneath them
+        xaxis={"range": [float(theta1[0]), float(theta1[-1])], "constrain": "domain",
+               "showgrid": False, "zeroline": False},
+        yaxis={"range": [float(theta2[0]), float(theta2[-1])], "showgrid": False,
+               "zeroline": False},
     )
     if len(pts) > 1:
         _add_replay(fig, pts, next_theta, large)
@@ -132,14 +228,20 @@ def _add_replay(fig: go.Figure, pts: list[list[float]], next_theta: Sequence[flo
     """Frames that grow the path one step at a time, a Play button and a step slider.
 
     Frame k shows the path theta_0..theta_k (trace 1), the current theta_k (trace 2) and the
-    arrow theta_k -> theta_{k+1} (the layout's one annotation; at the last frame the arrow to
-    ``next_theta``, as the still figure draws it). Frames are drawn with ``redraw: True``:
-    Plotly.js first moves the traces a frame names (scatter, the one animatable kind) and
-    erases the drawing of every other trace, then, with ``redraw``, draws the whole chart
-    again; without it the contours, the path's line and the arrow stayed erased while
-    ``data`` still held them. A frame names only traces 1 and 2, so the contour's grid is
-    sent once, not once per frame, and its layout names the whole list of annotations.
-    Between the move and the redraw (one browser task) the contours are briefly absent.
+    arrow theta_k -> theta_{k+1} (trace 4; at the last frame the arrow to ``next_theta``, as
+    the still figure draws it). A frame names only these scatter traces and carries no
+    layout, so the contour's grid is sent once, not once per frame.
+
+    What Plotly.js (4.2, Streamlit's bundle) does with a frame: it moves the traces the frame
+    names and erases the drawing of every trace of a kind it cannot animate (anything but
+    scatter here: the contour); with ``redraw: True`` it draws the whole chart again, but
+    only in a later browser task, after the browser has painted the chart without its
+    contours (the flash at every step that a projector showed). Neither setting keeps a
+    contour trace drawn. So the landscape is also a picture under the plot
+    (``_landscape_image``: the same bands in the same colours), which shows whenever the
+    contour's drawing is erased: the landscape stays on the screen without a flash.
+    Play moves only the scatter traces (``redraw: False``, cheap) and redraws at its last
+    frame, which brings the contour's drawing (and its hover) back; a slider step redraws.
     """
     n = len(pts)
     shown = sorted({round(i * (n - 1) / (MAX_FRAMES - 1)) for i in range(MAX_FRAMES)} | {n - 1})
@@ -153,23 +255,26 @@ def _add_replay(fig: go.Figure, pts: list[list[float]], next_theta: Sequence[flo
                 data=[
                     go.Scatter(x=[p[0] for p in pts[: k + 1]], y=[p[1] for p in pts[: k + 1]]),
                     go.Scatter(x=[pts[k][0]], y=[pts[k][1]]),
+                    go.Scatter(**_arrow(pts[k], after)),
                 ],
-                traces=[1, 2],
-                layout={"annotations": [] if after is None else [_arrow(pts[k], after)]},
+                traces=[1, 2, 4],
             )
         )
     fig.frames = frames
     duration = max(20, min(200, 4000 // len(frames)))  # about four seconds in all
+    # one setting per frame (Plotly.animate takes a list): redraw only at the last
+    per_frame = [{"duration": duration, "redraw": i == len(frames) - 1}
+                 for i in range(len(frames))]
     play = {
         "label": "▶ Play",
         "method": "animate",
-        "args": [None, {"frame": {"duration": duration, "redraw": True}, "fromcurrent": False,
+        "args": [None, {"frame": per_frame, "fromcurrent": False,
                         "transition": {"duration": 0}, "mode": "immediate"}],
     }
     pause = {
         "label": "❚❚ Pause",
         "method": "animate",
-        "args": [[None], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}],
+        "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
     }
     fig.update_layout(
         updatemenus=[{"type": "buttons", "direction": "left", "x": 0, "y": -0.2,
@@ -178,7 +283,7 @@ def _add_replay(fig: go.Figure, pts: list[list[float]], next_theta: Sequence[flo
         sliders=[{
             "active": len(frames) - 1,
             # after the two buttons, which are wider in classroom type
-            "x": 0.42 if large else 0.3, "y": -0.2, "len": 0.58 if large else 0.7,
+            "x": 0.42 if large else 0.38, "y": -0.2, "len": 0.58 if large else 0.62,
             "xanchor": "left", "yanchor": "top",
             "currentvalue": {"visible": False},  # the tick labels already say the step
             "steps": [

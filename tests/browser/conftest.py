@@ -73,6 +73,16 @@ def tab(chromium, server_url):
     context.close()
 
 
+@pytest.fixture
+def projector(chromium, server_url):
+    """A tab the size of a classroom projector (1280x720), in a fresh browser context."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -14,20 +14,14 @@ TEXT_PX_JS = """() => {
 }"""
 
 
-def test_the_adaptation_diagram_text_reads_in_classroom_mode(chromium, server_url):
-    context = chromium.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    try:
-        page.goto(f"{server_url}/adaptation?classroom=true")
-        settle(page)
-        sizes = {"probe": page.evaluate(TEXT_PX_JS)}
-        page.get_by_test_id("stRadioGroup").get_by_text("finetuning", exact=True).click()
-        page.get_by_text("θ starts at θ̂, trained").wait_for()
-        settle(page)
-        sizes["finetune"] = page.evaluate(TEXT_PX_JS)
-        screenshot(page, "adaptation_classroom_1280")
-        # body text in classroom mode is about 20 px; the old diagram's was about 8 px
-        assert all(px >= 18 for px in sizes.values()), sizes
-    finally:
-        context.close()
+def test_the_adaptation_diagram_text_reads_in_classroom_mode(projector, server_url):
+    projector.goto(f"{server_url}/adaptation?classroom=true")
+    settle(projector)
+    sizes = {"probe": projector.evaluate(TEXT_PX_JS)}
+    projector.get_by_test_id("stRadioGroup").get_by_text("finetuning", exact=True).click()
+    projector.get_by_text("θ starts at θ̂, trained").wait_for()
+    settle(projector)
+    sizes["finetune"] = projector.evaluate(TEXT_PX_JS)
+    screenshot(projector, "adaptation_classroom_1280")
+    # body text in classroom mode is about 20 px; the old diagram's was about 8 px
+    assert all(px >= 18 for px in sizes.values()), sizes

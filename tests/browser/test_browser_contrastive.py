@@ -25,18 +25,12 @@ def test_simclr_loss_is_one_number_in_the_title_that_follows_tau(tab, server_url
     screenshot(tab, "contrastive_simclr_tau_3")
 
 
-def test_pretraining_train_is_on_the_first_screen_in_classroom_mode(chromium, server_url):
-    context = chromium.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    try:
-        page.goto(f"{server_url}/pretraining?classroom=true")
-        settle(page)
-        train = page.get_by_role("button", name="Train").bounding_box()
-        assert train["y"] + train["height"] <= 720
-        screenshot(page, "contrastive_pretraining_classroom_first_screen")
-    finally:
-        context.close()
+def test_pretraining_train_is_on_the_first_screen_in_classroom_mode(projector, server_url):
+    projector.goto(f"{server_url}/pretraining?classroom=true")
+    settle(projector)
+    train = projector.get_by_role("button", name="Train").bounding_box()
+    assert train["y"] + train["height"] <= 720
+    screenshot(projector, "contrastive_pretraining_classroom_first_screen")
 
 
 def test_pretraining_labels_a_kept_run_once_the_loss_is_switched(tab, server_url):

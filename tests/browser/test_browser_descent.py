@@ -1,44 +1,55 @@
 """Gradient descent and Home in a real browser: the replay keeps the landscape, and classroom
 mode at a projector's 1280x720 gives the lesson the screen with readable type (issue 14)."""
 
-import pytest
 
 from tests.browser.conftest import screenshot, settle
 
 # What the descent chart holds and what the browser drew of it: Plotly keeps the figure in
 # the plot div's data and layout; the drawing is SVG (contour paths, the path's line, the
-# annotation's arrow).
+# arrow: trace 4, a line with an arrow-head marker) over the landscape's picture.
 CHART_STATE = """() => {
   const gd = document.querySelectorAll('.js-plotly-plot')[0];
   const line = gd.querySelector('.scatterlayer .trace .js-line');
-  const a = (gd.layout.annotations || [])[0];
+  const arrow = gd.querySelector('.scatterlayer .trace' + gd._fullData[4].uid);
+  const a = gd.data[4];
   return {
     types: gd.data.map(t => t.type),
     path: gd.data[1].x.map((x, i) => [x, gd.data[1].y[i]]),
-    arrow: a ? {from: [a.ax, a.ay], to: [a.x, a.y]} : null,
+    arrow: a.x[0] === null ? null : {from: [a.x[0], a.y[0]], to: [a.x[1], a.y[1]]},
     active: gd._fullLayout.sliders[0].active,
     contourPaths: gd.querySelectorAll('g.contour path').length,
     lineDrawn: !!line && (line.getAttribute('d') || '').length > 10,
-    arrowsDrawn: [...gd.querySelectorAll('.annotation-arrow-g')]
-      .filter(g => (g.querySelector('path')?.getAttribute('d') || '').length > 5).length,
-    // an arrow long enough on screen gets its head drawn (at step 10 the step is 3 px)
-    arrowHeads: gd.querySelectorAll('.annotation-arrow-g path:nth-child(2)').length,
+    arrowsDrawn: arrow && (arrow.querySelector('.js-line')?.getAttribute('d') || '').length > 5
+      ? 1 : 0,
+    // the arrow head: the second of the arrow's two markers, drawn at any length of step
+    arrowHeads: arrow ? [...arrow.querySelectorAll('.points path')]
+      .filter((p, i) => i === 1 && (p.getAttribute('d') || '').length > 10).length : 0,
+    picture: [...gd.querySelectorAll('.imagelayer image')]
+      .filter(i => (i.getAttribute('href') || '').startsWith('data:image/png')).length,
   };
 }"""
 
-# Sample the chart every 20 ms while Play runs: the path's lengths it went through. (A
-# sample can fall between a frame's move of the path, which erases the contours, and the
-# redraw that follows it; see fmcore.foundations.figures._add_replay.)
+# Sample the chart at every animation frame while Play runs, as the browser is about to
+# paint it: the sampler starts once Plotly's animation loop has asked for its next frame,
+# so that within each frame it runs after Plotly's step. Each sample: the path's length,
+# the contour's drawn paths, whether the landscape's picture is there, the arrows drawn.
 WATCH = """() => {
   const gd = document.querySelectorAll('.js-plotly-plot')[0];
   window.gdLog = [];
+  const picture = () => [...gd.querySelectorAll('.imagelayer image')]
+    .filter(i => (i.getAttribute('href') || '').startsWith('data:image/png')).length;
   const tick = () => {
+    const arrow = gd.querySelector('.scatterlayer .trace' + gd._fullData[4].uid + ' .js-line');
     window.gdLog.push([gd.data[1].x.length, gd.querySelectorAll('g.contour path').length,
-                       gd.querySelectorAll('.annotation-arrow-g').length]);
-    if (window.gdLog.length < 400) setTimeout(tick, 20);
+                       picture(), arrow ? 1 : 0]);
+    if (window.gdLog.length < 600) requestAnimationFrame(tick);
   };
-  tick();
+  gd.once('plotly_animating', () => queueMicrotask(() => requestAnimationFrame(tick)));
 }"""
+PLAYING = ("() => { const gd = document.querySelectorAll('.js-plotly-plot')[0];"
+           " return gd.data[1].x.length > 1 && gd.data[1].x.length < 11; }")
+DONE = ("() => { const gd = document.querySelectorAll('.js-plotly-plot')[0];"
+        " return gd.data[1].x.length === 11 && gd._fullLayout.sliders[0].active === 10; }")
 
 
 def open_descent(tab, server_url, query=""):
@@ -48,27 +59,36 @@ def open_descent(tab, server_url, query=""):
     return tab.evaluate(CHART_STATE)
 
 
+def play_and_watch(tab):
+    """Press Play, sample every animation frame until it has run to the last step."""
+    tab.evaluate(WATCH)
+    tab.locator(".js-plotly-plot .updatemenu-button").filter(has_text="Play").click()
+    tab.wait_for_function(DONE)
+    tab.wait_for_timeout(500)
+    return tab.evaluate("window.gdLog")
+
+
 def test_play_and_scrub_keep_the_contours_the_path_and_the_arrow(tab, server_url):
     before = open_descent(tab, server_url)
     full = before["path"]
     assert len(full) == 11 and before["types"][0] == "contour"
     assert before["contourPaths"] > 20 and before["lineDrawn"] and before["arrowsDrawn"] == 1
+    assert before["picture"] == 1
     next_theta = before["arrow"]["to"]
 
-    tab.evaluate(WATCH)
-    tab.locator(".js-plotly-plot .updatemenu-button").filter(has_text="Play").click()
-    tab.wait_for_function("() => window.gdLog.some(s => s[0] < 11)")  # it started
-    tab.wait_for_function(  # ... and ran to the last step
-        "() => { const gd = document.querySelectorAll('.js-plotly-plot')[0];"
-        " return gd.data[1].x.length === 11 && gd._fullLayout.sliders[0].active === 10; }")
-    tab.wait_for_timeout(500)
-    log = tab.evaluate("window.gdLog")
-    grown = sorted({n for n, _, _ in log})
+    log = play_and_watch(tab)
+    grown = sorted({n for n, _, _, _ in log})
     assert grown[0] < 5 and grown[-1] == 11 and len(grown) >= 4  # the path grew step by step
+    # No flash: at every frame the browser painted, the landscape was drawn, as contour
+    # paths or as the picture under them (Plotly.js erases the contour's drawing during a
+    # replay; before the picture, 12 of 123 frames painted no landscape at all).
+    assert len(log) > 30
+    assert [s for s in log if s[1] == 0 and s[2] == 0] == []
+    assert all(s[3] == 1 for s in log)  # and the arrow at every frame
     after = tab.evaluate(CHART_STATE)
     assert after["types"] == before["types"]
     assert after["contourPaths"] == before["contourPaths"]  # was 0: the landscape wiped
-    assert after["lineDrawn"] and after["arrowsDrawn"] == 1
+    assert after["lineDrawn"] and after["arrowsDrawn"] == 1 and after["picture"] == 1
     assert after["path"] == full and after["arrow"] == {"from": full[-1], "to": next_theta}
     screenshot(tab, "descent_after_play")
 
@@ -85,18 +105,35 @@ def test_play_and_scrub_keep_the_contours_the_path_and_the_arrow(tab, server_url
     assert scrubbed["arrow"] == {"from": full[k], "to": full[k + 1]}  # and its next step
     assert scrubbed["contourPaths"] == before["contourPaths"]
     assert scrubbed["lineDrawn"] and scrubbed["arrowsDrawn"] == 1
-    assert scrubbed["arrowHeads"] == 1  # early steps are long: the whole arrow shows
+    assert scrubbed["arrowHeads"] == 1
     screenshot(tab, "descent_after_scrub")
 
 
-@pytest.fixture
-def projector(chromium, server_url):
-    """A tab the size of a classroom projector (1280x720), in a fresh browser context."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    context.close()
+PLOT_AREA = """() => { const r = document.querySelectorAll('.js-plotly-plot')[0]
+  .querySelector('.nsewdrag').getBoundingClientRect();
+  return {x: r.x, y: r.y, width: r.width, height: r.height}; }"""
+
+
+def test_the_picture_under_the_contours_looks_like_the_contours(tab, server_url):
+    # What a student sees when Plotly.js erases the contour's drawing is the picture: it
+    # must look the same, or the swap itself would flicker.
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    open_descent(tab, server_url)
+    tab.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    tab.add_style_tag(content=".js-plotly-plot .scatterlayer { visibility: hidden; }")
+    area = tab.evaluate(PLOT_AREA)
+    shot = lambda: np.asarray(  # noqa: E731
+        Image.open(io.BytesIO(tab.screenshot(clip=area))).convert("RGB")).astype(int)
+    contours = shot()
+    tab.add_style_tag(content=".js-plotly-plot .contourlayer { visibility: hidden; }")
+    picture = shot()
+    diff = np.abs(contours - picture).max(axis=2)
+    assert contours.std() > 20  # there is a landscape to compare
+    assert diff.mean() < 1.0 and (diff > 24).mean() < 0.002, (diff.mean(), (diff > 24).mean())
 
 
 SIDEBAR = """() => { const s = document.querySelector('[data-testid="stSidebar"]');
@@ -159,6 +196,23 @@ def test_descent_in_classroom_mode_opens_with_its_question_and_try_this(projecto
         box = element.bounding_box()
         assert box is not None and box["y"] + box["height"] <= 720  # on the first screen
     screenshot(tab, "classroom_1280x720_gradient_descent")
+
+
+def test_descent_replay_in_classroom_mode_at_a_projectors_size(projector, server_url):
+    tab = projector
+    open_descent(tab, server_url, "?classroom=true")
+    tab.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    tab.evaluate(WATCH)
+    tab.locator(".js-plotly-plot .updatemenu-button").filter(has_text="Play").click()
+    tab.wait_for_function(PLAYING)
+    tab.wait_for_timeout(500)
+    screenshot(tab, "classroom_1280x720_descent_mid_play")
+    tab.wait_for_function(DONE)
+    tab.wait_for_timeout(500)
+    log = tab.evaluate("window.gdLog")
+    assert len(log) > 30 and [s for s in log if s[1] == 0 and s[2] == 0] == []
+    assert tab.evaluate(CHART_STATE)["contourPaths"] > 20
+    screenshot(tab, "classroom_1280x720_descent_after_play")
 
 
 def test_descent_loss_axes_ticks_do_not_overlap_in_classroom_mode(projector, server_url):

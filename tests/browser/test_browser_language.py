@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.browser.conftest import screenshot, settle
 
 TEXT = "anna sees my fox. fox my sees anna. the king swims today and the baker sees anna."
@@ -24,16 +22,6 @@ LAYOUT_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(p => 
           xticks: all('.xtick text'), cbticks: all('.cbaxis text, .colorbar .tick text'),
           letters: all('.scatterlayer .textpoint text')};
 })"""
-
-
-@pytest.fixture
-def projector(chromium, server_url):
-    """A tab the size of a classroom projector (1280 x 720)."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    context.close()
 
 
 def apart(boxes: list[dict], gap: float = 1.0) -> bool:

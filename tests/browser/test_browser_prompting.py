@@ -51,23 +51,17 @@ def test_finetuning_the_probe_and_the_prompt_are_compared(tab, server_url):
     _whole_page(tab, "prompting_1400")
 
 
-def test_classroom_mode_at_1280x720(chromium, server_url):
-    context = chromium.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    try:
-        page.goto(f"{server_url}/prompting?classroom=true")
-        settle(page)
-        tabs = page.get_by_role("tab")
-        assert tabs.count() == 4
-        page.screenshot(path=str(SCREENSHOTS / "prompting_classroom_1280_top.png"))
-        height = _whole_page(page, "prompting_classroom_1280")
-        tabs.nth(3).click()
-        settle(page)
-        _whole_page(page, "prompting_classroom_1280_tab6")
-        print(f"classroom page height at 1280 px: {height} px")
-        assert height < 5000, height  # it was 6,350 px with every section open
-        editor = page.locator("[class*='st-key-editor_ic_']")
-        assert editor.bounding_box()["height"] > 200  # zoomed: rows a class can read
-    finally:
-        context.close()
+def test_classroom_mode_at_1280x720(projector, server_url):
+    projector.goto(f"{server_url}/prompting?classroom=true")
+    settle(projector)
+    tabs = projector.get_by_role("tab")
+    assert tabs.count() == 4
+    projector.screenshot(path=str(SCREENSHOTS / "prompting_classroom_1280_top.png"))
+    height = _whole_page(projector, "prompting_classroom_1280")
+    tabs.nth(3).click()
+    settle(projector)
+    _whole_page(projector, "prompting_classroom_1280_tab6")
+    print(f"classroom page height at 1280 px: {height} px")
+    assert height < 5000, height  # it was 6,350 px with every section open
+    editor = projector.locator("[class*='st-key-editor_ic_']")
+    assert editor.bounding_box()["height"] > 200  # zoomed: rows a class can read

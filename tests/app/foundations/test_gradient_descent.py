@@ -168,28 +168,33 @@ def test_a_chart_table_view_is_built_only_when_opened(gd):
 
 
 def test_replay_frames_keep_the_landscape_and_draw_the_path_and_arrow_to_each_step(gd):
-    # Issue 14: Play wiped the contours, the path's line and the arrow. Each frame must
-    # redraw (Plotly.js erases the traces a frame does not name when it does not), name
-    # only the path and the current θ (the contour's grid is sent once), and carry the
-    # arrow θ_k -> θ_{k+1} as the layout's whole list of annotations.
+    # Issue 14: Play wiped the contours, the path's line and the arrow; then, redrawn at
+    # every frame, the contours flashed off at every step. Each frame names only the scatter
+    # traces (the path, the current θ and the arrow θ_k -> θ_{k+1}, trace 4) and carries no
+    # layout, so the contour's grid is sent once; Play moves them without a redraw and
+    # redraws at its last frame; a slider step redraws. The landscape is also a picture
+    # under the plot, which shows while Plotly.js has the contour's drawing erased.
     fig = figure(gd, "Gradient descent on the loss")
     path = path_of(gd)
-    arrow = fig["layout"]["annotations"][0]
-    final_next = (arrow["x"], arrow["y"])
+    arrow = fig["data"][4]
+    assert list(zip(arrow["x"], arrow["y"], strict=True))[0] == path[-1]
+    final_next = (arrow["x"][1], arrow["y"][1])
     assert [f["name"] for f in fig["frames"]] == [str(k) for k in range(11)]
     for k, frame in enumerate(fig["frames"]):
-        assert frame["traces"] == [1, 2]
-        grown, current = frame["data"]
+        assert frame["traces"] == [1, 2, 4] and "layout" not in frame
+        grown, current, shown = frame["data"]
         assert list(zip(grown["x"], grown["y"], strict=True)) == path[: k + 1]
         assert (current["x"][0], current["y"][0]) == path[k]
-        (shown,) = frame["layout"]["annotations"]
-        assert (shown["ax"], shown["ay"]) == path[k]
-        assert (shown["x"], shown["y"]) == (path[k + 1] if k < 10 else final_next)
+        assert (shown["x"][0], shown["y"][0]) == path[k]
+        assert (shown["x"][1], shown["y"][1]) == (path[k + 1] if k < 10 else final_next)
     play = fig["layout"]["updatemenus"][0]["buttons"][0]
-    assert play["label"] == "▶ Play" and play["args"][1]["frame"]["redraw"] is True
+    assert play["label"] == "▶ Play"
+    assert [f["redraw"] for f in play["args"][1]["frame"]] == [False] * 10 + [True]
     steps = fig["layout"]["sliders"][0]["steps"]
     assert all(s["args"][1]["frame"]["redraw"] is True for s in steps)
     assert fig["data"][0]["type"] == "contour"
+    (picture,) = fig["layout"]["images"]
+    assert picture["source"].startswith("data:image/png;base64,") and picture["layer"] == "below"
 
 
 def test_the_step_size_limit_is_explained_as_lambda_max_of_the_hessian(gd):
