@@ -1,7 +1,8 @@
 """The foundation-models lab: the router. Run with ``streamlit run app.py``.
 
-It only builds the navigation and the shared sidebar; each lesson is a file in ``pages/``,
-imported when a student opens it (so the home page starts without importing torch).
+It only builds the navigation and the shared sidebar; each lesson is a file in
+``lessons/<section>/`` (its URL is the file's stem), run when a student opens it (so the home
+page starts without importing torch).
 """
 
 import os

@@ -1,4 +1,4 @@
-"""Benchmark: batched torch augmentations (fmcore.augment) against a per-image Pillow loop.
+"""Benchmark: batched torch augmentations (fmcore.vision.augment) against a per-image Pillow loop.
 
 Both sides do the SimCLR recipe (Chen et al. 2020, Appendix A) with the *same* drawn
 parameters: random resized crop + resize back, horizontal flip, colour jitter (brightness,
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps  # noqa: E402
 
-from fmcore.augment import AugmentConfig, AugmentParams, augment  # noqa: E402
+from fmcore.vision.augment import AugmentConfig, AugmentParams, augment  # noqa: E402
 
 BATCH = 256
 
@@ -186,7 +186,7 @@ def tune_malloc() -> None:
     long as the arithmetic of the whole pipeline at 32x32 when it still made whole-batch
     temporaries. Freeing one mmapped block of up to 32 MB makes glibc raise its mmap
     threshold to that size and its trim threshold to twice that, so later buffers are
-    reused from the heap. fmcore.augment now works on chunks of about half a megabyte and
+    reused from the heap. fmcore.vision.augment now works on chunks of about half a megabyte and
     makes almost no fresh memory per call, so this changes little (within the noise here).
     """
     block = torch.empty(4 * 1024 * 1024)  # 16 MB of float32

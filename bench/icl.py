@@ -1,10 +1,10 @@
 """Benchmark: in-context learning of the shipped few-shot model (notes Section 14.3.1).
 
-Fresh prompts of every operation of fmcore.data.icl_tasks, each with 8 correctly labelled
+Fresh prompts of every operation of fmcore.prompting.icl_tasks, each with 8 correctly labelled
 examples and a query; every answer of a prompt is scored (the answer to example j is a
-j-shot question, fmcore.icl), so each prompt gives one question at k = 0, 1, ..., 8. An
-answer is right when greedy decoding writes it exactly (fmcore.icl.answers_correct, which
-tests/test_icl.py checks against decode_answer).
+j-shot question, fmcore.prompting.icl), so each prompt gives one question at k = 0, 1, ..., 8. An
+answer is right when greedy decoding writes it exactly (fmcore.prompting.icl.answers_correct, which
+tests/prompting/test_icl.py checks against decode_answer).
 
 Baseline, measured on the same prompts: the *ideal observer*, who knows the 12 operations
 and answers with the value most of the operations still consistent with the j examples
@@ -38,15 +38,15 @@ torch.set_num_threads(2)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fmcore.checkpoints import ICL_ASSET, load_language_model  # noqa: E402
-from fmcore.data.icl_tasks import OPERATIONS, Task, make_task  # noqa: E402
-from fmcore.icl import (  # noqa: E402
+from fmcore.prompting.icl import (  # noqa: E402
     accuracy_by_shots,
     accuracy_with_wrong,
     answers_correct,
     encode_tasks,
     prefix_curve,
 )
-from fmcore.prompts import assemble, decode_answer  # noqa: E402
+from fmcore.prompting.icl_tasks import OPERATIONS, Task, make_task  # noqa: E402
+from fmcore.prompting.prompts import assemble, decode_answer  # noqa: E402
 
 SHOTS = 8
 

@@ -3,7 +3,7 @@
 For every initialisation of phi_theta (random, supervised-pretrained, pretext-pretrained,
 SimCLR-pretrained: the encoders shipped in assets/, whichever are present) and every
 adaptation (linear probe, Eq. 14.1; finetuning, Eq. 14.2-14.4), the test accuracy on 1000
-held-out Shapes images against the number of labelled images per class (fmcore.adapt).
+held-out Shapes images against the number of labelled images per class (fmcore.adaptation.adapt).
 Finetuning the random encoder is "from scratch", the baseline that uses no pretraining.
 Every cell is repeated over draws of the labelled images (the same draws for every
 encoder and method), and the table gives the mean and the standard deviation.
@@ -35,14 +35,14 @@ torch.set_num_threads(2)  # the app's per-training threads
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fmcore.adapt import AdaptConfig, label_efficiency, summarise  # noqa: E402
+from fmcore.adaptation.adapt import AdaptConfig, label_efficiency, summarise  # noqa: E402
 from fmcore.checkpoints import (  # noqa: E402
     PRETEXT_ASSET,
     SIMCLR_ASSET,
     SUPERVISED_ASSET,
     load_encoder,
 )
-from fmcore.encoders import make_encoder  # noqa: E402
+from fmcore.vision.encoders import make_encoder  # noqa: E402
 
 
 def encoders() -> dict[str, torch.nn.Module]:

@@ -21,7 +21,7 @@ sampling with the KV cache, and what a time budget of training buys.
     re-reads the window at every step with that decoder too (no cache), so the table shows
     how much of the ratio is the cache itself.
 (c) Quality for a time budget (``--skip-quality`` leaves it out): the classroom settings
-    trained on the toy grammar of ``fmcore.data.corpora`` for 60 s, its validation loss
+    trained on the toy grammar of ``fmcore.lm.corpora`` for 60 s, its validation loss
     (Eq. 14.8, nats per character) against the grammar's true entropy rate (goal: within
     0.05 nats/char), and on the English corpus for 90 s. The loss is reported over every
     position of the 64-character validation windows (what training minimises) and over the
@@ -339,9 +339,9 @@ def train_for(budget: float, tokenizer, train, val, doc_starts) -> tuple[TinyGPT
 
 
 def bench_quality(budgets: tuple[float, float]) -> dict | None:
-    """None when fmcore.data.corpora is not there."""
+    """None when fmcore.lm.corpora is not there."""
     try:
-        from fmcore.data.corpora import load_corpus, split_corpus, split_starts
+        from fmcore.lm.corpora import load_corpus, split_corpus, split_starts
     except ImportError:
         return None
     results = {}
@@ -437,7 +437,7 @@ def main() -> None:
     if not args.skip_quality:
         quality = bench_quality(budgets)
         if quality is None:
-            print("\n(c) skipped: fmcore.data.corpora is not available")
+            print("\n(c) skipped: fmcore.lm.corpora is not available")
         else:
             print(f"\n(c) validation loss after a time budget (nats/char; {budgets} s)")
             for name, r in quality.items():

@@ -1,6 +1,6 @@
 """Benchmark: what a fixed wall-clock budget of SimCLR pretraining buys on Shapes.
 
-SimCLR (fmcore.pretrain.pretrain_simclr, notes Section 14.2) runs on the unlabelled Shapes
+SimCLR (fmcore.vision.pretrain.pretrain_simclr, notes Section 14.2) runs on the unlabelled Shapes
 pool for ``--budget`` seconds on 2 torch threads (the app's per-user threads). Then three
 frozen representations of the same held-out images are scored by a linear probe (Eq. 14.1,
 cross-entropy, standardised features) trained on only 10 labelled images per class:
@@ -48,18 +48,20 @@ torch.set_num_threads(2)  # the app's per-user torch threads: set explicitly, se
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from fmcore.adaptation.probe import (  # noqa: E402
+    embed,
+    knn_accuracy,
+    linear_probe_accuracy,
+    raw_pixel_features,
+)
 from fmcore.data.shapes import PRESETS, make_shapes  # noqa: E402
-from fmcore.encoders import make_simclr_model  # noqa: E402
-from fmcore.pretrain import (  # noqa: E402
+from fmcore.vision.encoders import make_simclr_model  # noqa: E402
+from fmcore.vision.pretrain import (  # noqa: E402
     DoneEvent,
     SimCLRConfig,
     StartEvent,
     StepEvent,
-    embed,
-    knn_accuracy,
-    linear_probe_accuracy,
     pretrain_simclr,
-    raw_pixel_features,
 )
 
 SEED = 0

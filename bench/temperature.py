@@ -1,6 +1,6 @@
 """The temperature slider in a real browser: from moving it to the bars redrawn.
 
-The lesson (lessons/temperature.py) sends the next-token distribution at all 61
+The lesson (lessons/language/temperature.py) sends the next-token distribution at all 61
 temperatures once, as Plotly animation frames; its slider then redraws in the browser with
 no server round trip. The baseline, measured in the same run, is the naive page
 (bench/temperature_baseline_app.py): a Streamlit slider whose every move reruns the script

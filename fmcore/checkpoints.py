@@ -31,14 +31,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from fmcore.encoders import (
+from fmcore.errors import CheckpointError, FMError
+from fmcore.vision.encoders import (
     ConvEncoder,
     EncoderConfig,
     SimCLRModel,
     make_encoder,
     make_simclr_model,
 )
-from fmcore.errors import CheckpointError, FMError
 
 __all__ = [
     "ASSETS",
@@ -74,7 +74,8 @@ SUPERVISED_ASSET = ASSETS / "supervised_shapes.pt"
 LM_KIND = "char_lm"  # a TinyGPT with its character tokenizer (in the manifest)
 LM_ASSETS = {"toy": ASSETS / "lm_toy.pt", "english": ASSETS / "lm_english.pt"}
 PRETEXT_ASSET = ASSETS / "rotation_shapes.pt"
-ICL_ASSET = ASSETS / "icl_arithmetic.pt"  # a char_lm trained on few-shot prompts (fmcore.icl)
+# a char_lm trained on few-shot prompts (fmcore.prompting.icl)
+ICL_ASSET = ASSETS / "icl_arithmetic.pt"
 
 FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 20 * 2**20  # weights file, on disk or uploaded (the assets are ~1 MB)

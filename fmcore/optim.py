@@ -1,8 +1,8 @@
 """What every training loop of the lab shares: the learning-rate schedule, AdamW's two
 parameter groups, the switch to a bfloat16 forward pass, and the check of those settings.
 
-Used by :mod:`fmcore.pretrain` (SimCLR, supervised), :mod:`fmcore.pretext`,
-:mod:`fmcore.lm.train` and :mod:`fmcore.icl`, so that the loops a student reads follow one
+Used by :mod:`fmcore.vision.pretrain` (SimCLR, supervised), :mod:`fmcore.self_supervision.loop`,
+:mod:`fmcore.lm.train` and :mod:`fmcore.prompting.icl`, so that the loops a student reads follow one
 recipe.
 """
 

@@ -46,8 +46,8 @@ from fmcore.checkpoints import (  # noqa: E402
     load_simclr_model,
     save_checkpoint,
 )
-from fmcore.encoders import drop_last_layer  # noqa: E402
-from fmcore.pretrain import (  # noqa: E402
+from fmcore.vision.encoders import drop_last_layer  # noqa: E402
+from fmcore.vision.pretrain import (  # noqa: E402
     DoneEvent,
     EvalEvent,
     SimCLRConfig,
@@ -120,10 +120,10 @@ def train_supervised(quick: bool, out: Path) -> Path:
 
 def train_pretext(quick: bool, out: Path) -> Path:
     """Rotation prediction on upright Shapes; h_theta* is kept, k_gamma dropped."""
-    from fmcore import pretext
+    from fmcore.self_supervision import loop as pretext_loop
 
     changes = {"n_unlabelled": 1000, "steps": 30, "eval_every": 10, "eval_examples": 200}
-    config = pretext.PretextConfig.classroom(
+    config = pretext_loop.PretextConfig.classroom(
         "images",
         "rotation",
         **(changes if quick else {"n_unlabelled": 10_000, "steps": 4000, "eval_every": 500}),
@@ -134,10 +134,10 @@ def train_pretext(quick: bool, out: Path) -> Path:
         flush=True,
     )
     start, model, done, last = time.perf_counter(), None, None, None
-    for event in pretext.pretrain_pretext(config, torch.Generator().manual_seed(config.seed)):
-        if isinstance(event, pretext.StartEvent):
+    for event in pretext_loop.pretrain_pretext(config, torch.Generator().manual_seed(config.seed)):
+        if isinstance(event, pretext_loop.StartEvent):
             model = event.model
-        elif isinstance(event, pretext.EvalEvent):
+        elif isinstance(event, pretext_loop.EvalEvent):
             last = event
             print(
                 f"  eval at step {event.step}: pretext accuracy {event.pretext_accuracy:.3f} "
@@ -145,7 +145,7 @@ def train_pretext(quick: bool, out: Path) -> Path:
                 f"(random h {event.random_accuracy:.3f})  {time.perf_counter() - start:.0f} s",
                 flush=True,
             )
-        elif isinstance(event, pretext.DoneEvent):
+        elif isinstance(event, pretext_loop.DoneEvent):
             done = event
     assert model is not None and done is not None and last is not None
     h = model.h  # k_gamma is dropped: h_theta* is the pretrained model
@@ -197,8 +197,8 @@ LM_STEPS = {"toy": 3000, "english": 6000}
 def train_language_model(corpus_name: str, quick: bool, out: Path) -> Path:
     """A character language model (4 layers, width 128, context 64) on a corpus, float32."""
     from fmcore.checkpoints import LM_KIND, load_language_model
-    from fmcore.data.corpora import load_corpus, split_corpus, split_starts
     from fmcore.lm import train
+    from fmcore.lm.corpora import load_corpus, split_corpus, split_starts
     from fmcore.lm.tokenizer import CharTokenizer
 
     corpus = load_corpus(corpus_name)
@@ -290,12 +290,12 @@ ICL_STEPS = 8000
 
 
 def train_in_context(quick: bool, out: Path) -> Path:
-    """The few-shot model of the prompting lesson (fmcore.icl): 4 layers, width 128,
+    """The few-shot model of the prompting lesson (fmcore.prompting.icl): 4 layers, width 128,
     context 256, trained on documents of 8 examples and a query with the loss on the
     answers only. bfloat16 forward (the CPU's native bfloat16 is what makes it fit in an
     hour on 2 cores)."""
-    from fmcore import icl
     from fmcore.checkpoints import LM_KIND, load_language_model
+    from fmcore.prompting import icl
 
     steps = 20 if quick else ICL_STEPS
     config = icl.ICLConfig(

@@ -27,8 +27,8 @@ from fmcore.checkpoints import (
     read_manifest,
     save_checkpoint,
 )
-from fmcore.encoders import ConvEncoder, EncoderConfig, SimCLRModel, make_simclr_model
 from fmcore.errors import CheckpointError
+from fmcore.vision.encoders import ConvEncoder, EncoderConfig, SimCLRModel, make_simclr_model
 
 SMALL = EncoderConfig(image_size=16, width=4, representation_dim=8, projection_dim=4)
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -3,13 +3,13 @@ a CSV download (for screen readers, for checking a number, for a spreadsheet).""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fmcore.plots import figure_rows
 from ui import state
 
 # The toolbar's camera button saves a PNG at twice the size, sharp enough for slides.
@@ -20,7 +20,7 @@ PLOTLY_CONFIG = {
 
 
 def plot(figure: go.Figure, key: str, table: bool = True) -> None:
-    """Draw ``figure`` as fmcore.plots styled it, with a table view under it (not in
+    """Draw ``figure`` as fmcore.style styled it, with a table view under it (not in
     classroom mode, which keeps the projected page to the charts).
 
     ``theme=None``: Streamlit's own Plotly theme would override the figure's fonts (classroom
@@ -48,3 +48,28 @@ def plot(figure: go.Figure, key: str, table: bool = True) -> None:
 def table_key(key: str) -> str:
     """The session-state key of the table view under the chart ``key`` (True: open)."""
     return f"tbl_{key}"
+
+
+MAX_TABLE_ROWS = 20_000  # rows of one chart's table view (a heatmap of 16 x 16 is 256)
+
+
+def figure_rows(fig: go.Figure) -> list[dict]:
+    """The numbers a figure shows, as table rows (the accessible view under each chart):
+    one row per point (series, x, y) of a line, bar or scatter trace, one per cell (series,
+    row, column, value) of a heatmap. Names are plain text (html-escaped in the figure)."""
+    rows: list[dict] = []
+    for trace in fig.data:
+        name = html.unescape(str(getattr(trace, "name", None) or trace.type))
+        x, y, z = (getattr(trace, a, None) for a in ("x", "y", "z"))
+        if z is not None:
+            for i, line in enumerate(z):
+                for j, value in enumerate(line):
+                    rows.append({"series": name, "row": y[i] if y is not None else i,
+                                 "column": x[j] if x is not None else j, "value": value})
+        elif y is not None:
+            for i, value in enumerate(y):
+                rows.append({"series": name, "x": x[i] if x is not None and i < len(x) else i,
+                             "y": value})
+        if len(rows) >= MAX_TABLE_ROWS:
+            return rows[:MAX_TABLE_ROWS]
+    return rows

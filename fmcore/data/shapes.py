@@ -91,9 +91,10 @@ PRESETS: dict[str, ShapesConfig] = {
     "standard": ShapesConfig(),
     "cluttered": ShapesConfig(clutter=2.0, gradient_probability=1.0),
     # Every shape at its canonical orientation (angle 0), for the rotation pretext task
-    # (fmcore.pretext). With uniformly random angles, an image turned by 90 degrees is just as
-    # likely as the original, so "which rotation was applied?" has no answer and a rotation
-    # predictor stays at chance (25%); upright shapes make the question answerable.
+    # (fmcore.self_supervision). With uniformly random angles, an image turned by 90
+    # degrees is just as likely as the original, so "which rotation was applied?" has no
+    # answer and a rotation predictor stays at chance (25%); upright shapes make the question
+    # answerable.
     "upright": ShapesConfig(max_angle=0.0),
 }
 

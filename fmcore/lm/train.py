@@ -31,7 +31,7 @@ without ⊥, the way the windows cut anywhere were.
 **Optimisation.** AdamW (decoupled weight decay on the weight matrices and embeddings, none
 on biases and LayerNorm parameters), a linear warm-up then a cosine decay of the learning
 rate to 0, gradient-norm clipping. The forward pass may run in bfloat16 (``precision``,
-as in :mod:`fmcore.pretrain`); the loss is always computed in float32.
+as in :mod:`fmcore.vision.pretrain`); the loss is always computed in float32.
 
 **Events** (rule 3 of DESIGN.md). :func:`train_lm` yields a :class:`StartEvent`, a
 :class:`StepEvent` per optimisation step, an :class:`EvalEvent` (mean loss on fixed
@@ -473,7 +473,7 @@ def train_lm(
         model: a TinyGPT to continue training (built for ``config.model_config(V)``; the
             optimiser starts afresh); None creates one with :func:`make_gpt`.
         doc_starts: where documents begin in the training and in the validation text
-            (character offsets, :func:`fmcore.data.corpora.split_starts`): only windows
+            (character offsets, :func:`fmcore.lm.corpora.split_starts`): only windows
             starting there read ⊥. The default: the training text is one document, and
             the validation text continues it (a pasted text cut in two).
 

@@ -15,7 +15,7 @@ HOSTILE = {
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_the_language_model_page_takes_hostile_text(app, name):
-    app.switch_page("lessons/language_model.py").run()
+    app.switch_page("lessons/language/language_model.py").run()
     app.session_state["lm_text"] = HOSTILE[name][:5000]  # the text area's own limit
     app.run()
     assert not app.exception, app.exception
@@ -28,7 +28,7 @@ def test_the_language_model_page_takes_hostile_text(app, name):
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_the_temperature_page_takes_hostile_prompts(app, name):
-    app.switch_page("lessons/temperature.py").run()
+    app.switch_page("lessons/language/temperature.py").run()
     app.session_state["tp_prompt"] = HOSTILE[name][:2000]
     app.run()
     assert not app.exception, app.exception
@@ -37,7 +37,7 @@ def test_the_temperature_page_takes_hostile_prompts(app, name):
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_the_prompting_page_takes_hostile_cells(app, name):
-    app.switch_page("lessons/prompting.py").run()
+    app.switch_page("lessons/prompting/prompting.py").run()
     rows = [dict(r) for r in app.session_state["ic_rows"]]
     rows[0]["a"] = HOSTILE[name][:8]
     app.session_state["ic_rows"] = rows

@@ -1,5 +1,7 @@
 """Lesson links: every page's main settings round-trip through the URL (validated)."""
 
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -8,21 +10,21 @@ from ui import links
 
 # page -> (a link's parameters, the settings they must give)
 GOOD = {
-    "lessons/gradient_descent.py": ({"gd_dataset": "house_prices", "gd_sgd": "true",
+    "lessons/foundations/gradient_descent.py": ({"gd_dataset": "house_prices", "gd_sgd": "true",
                                      "gd_steps": "25", "gd_theta1": "-1.5"},
                                     {"gd_dataset": "house_prices", "gd_sgd": True,
                                      "gd_steps": 25, "gd_theta1": -1.5}),
-    "lessons/pretext_tasks.py": ({"pp_domain": "timeseries", "pp_steps": "300"},
+    "lessons/self_supervision/pretext_tasks.py": ({"pp_domain": "timeseries", "pp_steps": "300"},
                                  {"pp_domain": "timeseries", "pp_steps": 300}),
-    "lessons/simclr_loss.py": ({"cl_b": "4", "cl_method": "nt_xent", "cl_models": "random"},
+    "lessons/vision/simclr_loss.py": ({"cl_b": "4", "cl_method": "nt_xent", "cl_models": "random"},
                                {"cl_b": 4, "cl_method": "nt_xent", "cl_models": "random"}),
-    "lessons/pretraining.py": ({"pt_steps": "50", "pt_tau": "0.5", "pt_loss": "notes"},
+    "lessons/vision/pretraining.py": ({"pt_steps": "50", "pt_tau": "0.5", "pt_loss": "notes"},
                                {"pt_steps": 50, "pt_tau": 0.5, "pt_loss": "notes"}),
-    "lessons/adaptation.py": ({"ad_shots": "50", "ad_method": "finetune"},
+    "lessons/adaptation/adaptation.py": ({"ad_shots": "50", "ad_method": "finetune"},
                               {"ad_shots": 50, "ad_method": "finetune"}),
-    "lessons/language_model.py": ({"lm_text": "anna sees my fox.", "lm_steps": "300"},
+    "lessons/language/language_model.py": ({"lm_text": "anna sees my fox.", "lm_steps": "300"},
                                   {"lm_text": "anna sees my fox.", "lm_steps": 300}),
-    "lessons/temperature.py": ({"tp_tau": "0.5", "tp_top_k": "3", "tp_prompt": "the "},
+    "lessons/language/temperature.py": ({"tp_tau": "0.5", "tp_top_k": "3", "tp_prompt": "the "},
                                {"tp_tau": 0.5, "tp_top_k": 3, "tp_prompt": "the "}),
 }
 
@@ -50,14 +52,14 @@ def test_a_link_opens_the_lesson_with_its_settings_and_the_url_follows(page):
 
 
 @pytest.mark.parametrize("page, params, message", [
-    ("lessons/gradient_descent.py", {"gd_steps": "1e309"}, "not a whole number"),
-    ("lessons/gradient_descent.py", {"gd_alpha": "nan"}, "is not one of"),
-    ("lessons/pretraining.py", {"pt_tau": "inf"}, "finite"),
-    ("lessons/pretraining.py", {"pt_strength": "-1"}, "between"),
-    ("lessons/simclr_loss.py", {"cl_b": "100000"}, "between 2 and"),
-    ("lessons/language_model.py", {"lm_steps": "-5"}, "is not one of"),
-    ("lessons/temperature.py", {"tp_top_p": "NaN"}, "finite"),
-    ("lessons/temperature.py", {"tp_prompt": "x" * 3000}, "too long"),
+    ("lessons/foundations/gradient_descent.py", {"gd_steps": "1e309"}, "not a whole number"),
+    ("lessons/foundations/gradient_descent.py", {"gd_alpha": "nan"}, "is not one of"),
+    ("lessons/vision/pretraining.py", {"pt_tau": "inf"}, "finite"),
+    ("lessons/vision/pretraining.py", {"pt_strength": "-1"}, "between"),
+    ("lessons/vision/simclr_loss.py", {"cl_b": "100000"}, "between 2 and"),
+    ("lessons/language/language_model.py", {"lm_steps": "-5"}, "is not one of"),
+    ("lessons/language/temperature.py", {"tp_top_p": "NaN"}, "finite"),
+    ("lessons/language/temperature.py", {"tp_prompt": "x" * 3000}, "too long"),
 ])
 def test_a_bad_value_in_a_link_is_refused_with_a_message(page, params, message):
     at = opened(page, params)
@@ -68,7 +70,7 @@ def test_a_bad_value_in_a_link_is_refused_with_a_message(page, params, message):
 
 
 def test_a_link_can_hide_controls_and_their_values_still_apply():
-    at = opened("lessons/temperature.py", {"tp_tau": "0", "hide": "tp_tau,tp_top_p,nope"})
+    at = opened("lessons/language/temperature.py", {"tp_tau": "0", "hide": "tp_tau,tp_top_p,nope"})
     assert at.session_state["tp_tau"] == 0.0
     assert at.query_params["hide"] == "tp_tau,tp_top_p"  # unknown keys dropped
     css = " ".join(h.proto.body for h in at.get("html"))
@@ -76,7 +78,8 @@ def test_a_link_can_hide_controls_and_their_values_still_apply():
 
 
 def test_seed_and_classroom_mode_travel_with_a_lesson_link():
-    at = opened("lessons/temperature.py", {"seed": "7", "classroom": "true", "tp_tau": "0.5"})
+    at = opened("lessons/language/temperature.py",
+                {"seed": "7", "classroom": "true", "tp_tau": "0.5"})
     assert at.session_state["seed"] == 7 and at.session_state["classroom"] is True
     assert at.sidebar.toggle(key="classroom").value is True  # presenter mode after a reload
     assert (at.query_params["seed"], at.query_params["classroom"]) == ("7", "true")
@@ -86,13 +89,13 @@ def test_seed_and_classroom_mode_travel_with_a_lesson_link():
 
 
 def test_a_bad_seed_in_a_link_is_refused_with_a_message():
-    at = opened("lessons/temperature.py", {"seed": "1e309"})
+    at = opened("lessons/language/temperature.py", {"seed": "1e309"})
     assert at.session_state["seed"] == 0
     assert any("From the link" in w.value and "whole number" in w.value for w in at.warning)
 
 
 def test_the_link_is_applied_once_so_the_widgets_win_afterwards():
-    at = opened("lessons/gradient_descent.py", {"gd_steps": "25"})
+    at = opened("lessons/foundations/gradient_descent.py", {"gd_steps": "25"})
     at.button(key="btn_gd_step").click().run()
     assert at.session_state["gd_steps"] == 26
     assert at.query_params["gd_steps"] == "26"
@@ -134,11 +137,34 @@ def test_a_numeric_choice_still_refuses_what_is_not_one(raw):
 
 
 def test_a_start_outside_the_view_is_brought_to_its_edge():
-    at = opened("lessons/gradient_descent.py", {"gd_theta1": "999"})
+    at = opened("lessons/foundations/gradient_descent.py", {"gd_theta1": "999"})
     assert at.session_state["gd_theta1"] == at.slider(key="gd_theta1").max
 
 
 def test_a_teacher_may_write_alpha_1_in_a_link():
-    at = opened("lessons/gradient_descent.py", {"gd_dataset": "house_prices", "gd_alpha": "1"})
+    at = opened("lessons/foundations/gradient_descent.py",
+                {"gd_dataset": "house_prices", "gd_alpha": "1"})
     assert at.session_state["gd_alpha"] == 1.0
     assert not [w for w in at.warning if "From the link" in w.value]
+
+
+# A page's URL is its file's stem, wherever the file lives (the lessons moved into section
+# folders in issue 15): links shared before the move still open their lesson.
+OLD_ADDRESSES = {
+    "gradient_descent": "lessons/foundations/gradient_descent.py",
+    "pretext_tasks": "lessons/self_supervision/pretext_tasks.py",
+    "simclr_loss": "lessons/vision/simclr_loss.py",
+    "pretraining": "lessons/vision/pretraining.py",
+    "adaptation": "lessons/adaptation/adaptation.py",
+    "language_model": "lessons/language/language_model.py",
+    "temperature": "lessons/language/temperature.py",
+    "prompting": "lessons/prompting/prompting.py",
+}
+
+
+def test_old_lesson_addresses_still_name_their_lesson(app):
+    root = Path(APP).parent
+    # AppTest keeps what st.navigation registered: {hash: {url_pathname, script_path, ...}}
+    registered = {info["url_pathname"]: Path(info["script_path"]).relative_to(root).as_posix()
+                  for info in app._registered_pages.values()}
+    assert {url: registered.get(url) for url in OLD_ADDRESSES} == OLD_ADDRESSES

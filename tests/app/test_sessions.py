@@ -4,13 +4,13 @@ and models move in and out of a session only as checked .zip files."""
 import torch
 from streamlit.testing.v1 import AppTest
 
-from fmcore.encoders import EncoderConfig, make_simclr_model
+from fmcore.vision.encoders import EncoderConfig, make_simclr_model
 from tests.app.conftest import APP
 
 SMALL = EncoderConfig(image_size=32, width=4, representation_dim=8, projection_dim=4)
 
 
-def session(page="lessons/adaptation.py"):
+def session(page="lessons/adaptation/adaptation.py"):
     at = AppTest.from_file(APP, default_timeout=120)
     at.switch_page(page).run()
     assert not at.exception, at.exception
@@ -34,9 +34,9 @@ def test_one_sessions_seed_and_trained_models_never_show_in_another():
 
 
 def test_shipped_models_are_loaded_once_and_shared_read_only():
-    from ui import cached
+    from lessons.adaptation import cache
 
-    first, second = cached.shipped_encoders(), cached.shipped_encoders()
+    first, second = cache.shipped_encoders(), cache.shipped_encoders()
     assert first is second  # one object per process (st.cache_resource)
     encoder = next(iter(first.values()))[0]
     assert not any(p.requires_grad for p in encoder.parameters())

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from fmcore import plots
 from fmcore.errors import SettingError
+from fmcore.lm import figures
 from fmcore.lm.explain import TEMPERATURES, temperature_sweep, text_grid
 from fmcore.lm.sampling import filtered_probs
 from fmcore.lm.tokenizer import CharTokenizer
@@ -57,7 +57,7 @@ def test_text_grid_wraps_and_breaks_lines():
 
 def test_next_token_figure_has_one_frame_per_temperature_and_the_reference():
     sweep = temperature_sweep(logits(), TOK, top_n=3)
-    fig = plots.next_token_figure(sweep, start=TEMPERATURES.index(1.0))
+    fig = figures.next_token_figure(sweep, start=TEMPERATURES.index(1.0))
     assert len(fig.frames) == len(TEMPERATURES)
     assert list(fig.frames[0].data[0].y) == [1.0, 0.0, 0.0, 0.0]
     assert "greedy" in fig.frames[0].layout.title.text
@@ -68,17 +68,17 @@ def test_next_token_figure_has_one_frame_per_temperature_and_the_reference():
 
 def test_surprise_and_running_loss_figures_carry_the_numbers():
     nll = [0.5, 1.0, 2.0]
-    fig = plots.surprise_map_figure(list("ab\n"), nll, text_grid("ab\n"), ["x", "y", "z"],
+    fig = figures.surprise_map_figure(list("ab\n"), nll, text_grid("ab\n"), ["x", "y", "z"],
                                     title="t")
     assert list(fig.data[0].marker.color) == nll and list(fig.data[0].text) == ["a", "b", "\n"]
-    run = plots.running_loss_figure(list("ab "), nll)
+    run = figures.running_loss_figure(list("ab "), nll)
     assert list(run.data[1].y) == [0.5, 1.5, 3.5]
     assert "3.50 nats" in run.layout.title.text and "1.167" in run.layout.title.text
 
 
 def test_sample_histogram_figure_normalises_counts():
     sweep = temperature_sweep(logits(), TOK, top_n=3)
-    fig = plots.sample_histogram_figure(sweep, 20, [50, 30, 15, 5])
+    fig = figures.sample_histogram_figure(sweep, 20, [50, 30, 15, 5])
     assert list(fig.data[0].y) == [0.5, 0.3, 0.15, 0.05]
     assert list(fig.data[1].y) == pytest.approx(sweep.probs[20].tolist())
 
@@ -87,49 +87,49 @@ def test_classroom_next_token_bars_are_few_upright_and_large():
     big = CharTokenizer("abcdefghijklmnopqrstu ")  # 22 characters: more than the classroom bars
     u = torch.linspace(3.0, -3.0, big.vocab_size)
     sweep = temperature_sweep(u, big)  # 15 shown and "others"
-    normal = plots.next_token_figure(sweep, start=20)
-    large = plots.next_token_figure(sweep, start=20, large=True)
-    assert len(normal.data[0].x) == 16 and len(large.data[0].x) == plots.CLASSROOM_BARS + 1
+    normal = figures.next_token_figure(sweep, start=20)
+    large = figures.next_token_figure(sweep, start=20, large=True)
+    assert len(normal.data[0].x) == 16 and len(large.data[0].x) == figures.CLASSROOM_BARS + 1
     assert large.data[0].x[-1] == "others" and large.data[0].x[0].startswith("“")
     for fig in (normal, large):  # the regrouped "others" keeps each frame a distribution
         assert sum(fig.frames[3].data[0].y) == pytest.approx(1.0)
         assert sum(fig.data[1].y) == pytest.approx(1.0)
-    n = plots.CLASSROOM_BARS
+    n = figures.CLASSROOM_BARS
     assert large.data[0].y[-1] == pytest.approx(float(sweep.probs[20, n:].sum()))
     assert large.layout.xaxis.tickangle == 0 and large.layout.xaxis.tickfont.size >= 24
     assert normal.layout.xaxis.tickfont.size is None  # normal type: the template's
 
 
 def test_generated_figure_sets_the_model_beside_the_sampler():
-    fig = plots.generated_figure(list("ab<"), [1.0, 1.0, 1.0], [0.4, 0.9, 0.3],
+    fig = figures.generated_figure(list("ab<"), [1.0, 1.0, 1.0], [0.4, 0.9, 0.3],
                                  sampling="τ = 0, greedy")
     bars, marks = fig.data
     assert list(bars.y) == [0.4, 0.9, 0.3] and list(marks.y) == [1.0, 1.0, 1.0]
     assert "τ = 1" in bars.name and "τ = 0, greedy" in marks.name
     assert list(fig.layout.xaxis.ticktext) == ["a", "b", "&lt;"]  # shown as typed
     assert list(bars.customdata) == ["“a”", "“b”", "“&lt;”"]  # quoted in the hover
-    long = plots.generated_figure(["a"] * 60, [0.5] * 60, [0.5] * 60, sampling="τ = 1")
+    long = figures.generated_figure(["a"] * 60, [0.5] * 60, [0.5] * 60, sampling="τ = 1")
     assert long.layout.xaxis.ticktext is None  # too many to label: hover instead
     assert fig.layout.yaxis.title.text == "probability" and fig.layout.title.text
 
 
 def test_surprise_map_spans_its_grid_and_puts_the_colour_bar_below():
     for large in (False, True):
-        columns = plots.surprise_columns(large)
+        columns = figures.surprise_columns(large)
         text = "x" * (columns + 3)  # two rows
-        fig = plots.surprise_map_figure(list(text), [1.0] * len(text),
+        fig = figures.surprise_map_figure(list(text), [1.0] * len(text),
                                         text_grid(text, columns), [""] * len(text),
                                         title="t", large=large)
         assert list(fig.layout.xaxis.range) == [-0.6, columns - 0.4]
         assert list(fig.layout.yaxis.range) == [1.5, -0.5]  # row 0 on top
         bar = fig.data[0].marker.colorbar
         assert bar.orientation == "h" and bar.len >= 0.5
-    assert plots.surprise_columns(True) < plots.surprise_columns(False)
+    assert figures.surprise_columns(True) < figures.surprise_columns(False)
     # classroom cells: at least the letter size plus a gap, on a chart 660 px wide
-    assert 660 / plots.surprise_columns(True) > fig.data[0].marker.size > 1.3 * 18
+    assert 660 / figures.surprise_columns(True) > fig.data[0].marker.size > 1.3 * 18
 
 
 def test_classroom_running_loss_puts_the_mean_in_a_subtitle():
-    run = plots.running_loss_figure(list("ab "), [0.5, 1.0, 2.0], large=True)
+    run = figures.running_loss_figure(list("ab "), [0.5, 1.0, 2.0], large=True)
     assert "<br>" not in run.layout.title.text and "3.50 nats" in run.layout.title.text
     assert "1.167" in run.layout.title.subtitle.text

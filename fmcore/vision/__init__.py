@@ -1,0 +1,1 @@
+"""Vision (notes 14.2): augmentations, the contrastive losses, encoders and pretraining."""
